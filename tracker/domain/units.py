@@ -1,0 +1,17 @@
+"""Rules about the unit tree that need no database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def retired_conflict(
+    name: str, retired_on: date | None, first: date, last: date | None = None
+) -> str | None:
+    """Why nobody may belong to a unit retired on ``retired_on`` from ``first`` to ``last``
+    (open-ended if ``None``); ``None`` when the stay ends before the unit is retired."""
+    if retired_on is None or (last is not None and last < retired_on):
+        return None
+    if first >= retired_on:
+        return f"“{name}”已撤销（{retired_on.isoformat()} 起），不能再有党员"
+    return f"“{name}”自 {retired_on.isoformat()} 起撤销，此后不能再有党员"
