@@ -1,0 +1,1 @@
+"""Use cases. Each write opens and commits its own transaction and writes the audit log."""

@@ -1,0 +1,1 @@
+"""Administration use cases: the unit tree, members, period locks (each audited)."""

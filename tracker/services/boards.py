@@ -1,0 +1,175 @@
+"""What a viewer sees of a ranking (SPEC §9): leaders all of their subtree; members the top,
+their neighbours, and no names below the target unless the organisation chooses otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracker.domain.periods import Period, period_of
+from tracker.domain.ranking import METRIC_LABELS_ZH, as_number, metric_value
+from tracker.models import Member, Unit
+
+from . import access, clock, org_settings, rankings
+
+
+@dataclass
+class MemberRow:
+    rank: int
+    change: int | None
+    member_id: int | None
+    name: str
+    unit_name: str
+    points: int
+    reported_days: int
+    target: int
+    below_target: bool | None  # None where the viewer may not know
+    is_me: bool
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+@dataclass
+class MemberBoardView:
+    period: Period
+    unit: Unit
+    full: bool  # the viewer leads this subtree and sees every row
+    roster_size: int
+    rows: list[MemberRow]
+    me: MemberRow | None
+    neighbours: list[MemberRow]
+
+
+def member_board(
+    viewer: Member, period: Period, unit: Unit, *, limit: int = 20, around: int = 2
+) -> MemberBoardView:
+    full = access.leads_unit(viewer, unit)
+    if full:  # leaders see every row of their subtree
+        board = rankings.member_board(period, unit)
+        cut = rankings.slice_of(board, viewer.id, limit=len(board.standings), around=around)
+    else:  # others the top and their neighbours, without ranking the whole roster
+        cut = rankings.member_slice(period, unit, viewer.id, limit=limit, around=around)
+    show_low = full or not org_settings.value("hide_below_target")
+    picked, window = cut.top, cut.window
+    ids = [s.member_id for s in {id(s): s for s in [*picked, *window]}.values()]
+    names = rankings.member_names(ids)
+    # Members who chose to appear anonymously, to viewers who do not lead this subtree.
+    anonymous = set() if full else org_settings.anonymous_among(ids)
+    units = rankings.member_units(ids, min(period.end, clock.today()))
+
+    def row(s) -> MemberRow:
+        target = rankings.period_target(s.active_days)
+        below = s.points < target
+        is_me = s.member_id == viewer.id
+        hidden = below and not show_low and not is_me
+        anon = not hidden and not is_me and s.member_id in anonymous
+        unit_of = units.get(s.member_id)
+        return MemberRow(
+            rank=s.rank,
+            change=s.change,
+            member_id=None if hidden or anon else s.member_id,
+            name="（未公开）"
+            if hidden
+            else org_settings.ANONYMOUS_NAME
+            if anon
+            else names[s.member_id].name,
+            unit_name="" if hidden or anon or unit_of is None else unit_of.name,
+            points=s.points,
+            reported_days=s.reported_days,
+            target=target,
+            below_target=below if (full or is_me) else None,
+            is_me=is_me,
+        )
+
+    rows = [row(s) for s in picked]
+    me = row(cut.me) if cut.me is not None else None
+    return MemberBoardView(
+        period=period,
+        unit=unit,
+        full=full,
+        roster_size=cut.roster_size,
+        rows=rows,
+        me=me,
+        neighbours=[row(s) for s in window],
+    )
+
+
+def unit_board(viewer: Member, period: Period, parent: Unit, metric: str) -> list[dict]:
+    standings = rankings.unit_board(period, parent, metric)
+    full = access.leads_unit(viewer, parent)
+    elapsed_end = period.elapsed_end(clock.today())
+    elapsed = (elapsed_end - period.start).days + 1 if elapsed_end else 0
+    per_member_target = rankings.period_target(elapsed)
+    out = []
+    for s in standings:
+        avg = metric_value(s.stats, "avg")
+        out.append(
+            {
+                "unit_id": s.unit.id,
+                "name": s.unit.name,
+                "kind": s.unit.kind,
+                "rank": s.rank,
+                "change": s.change,
+                "metric": metric,
+                "metric_label": METRIC_LABELS_ZH[metric],
+                "value": as_number(s.value),
+                "roster": s.stats.roster,
+                "participants": s.stats.participants,
+                "points": s.stats.points,
+                "avg": as_number(avg, 2),
+                "participation": as_number(metric_value(s.stats, "participation")),
+                "activity": as_number(metric_value(s.stats, "activity")),
+                "reported_days": s.stats.reported_days,
+                "active_days": s.stats.active_days,
+                "below_target": (avg is not None and avg < per_member_target) if full else None,
+            }
+        )
+    return out
+
+
+@dataclass
+class PeriodFigures:
+    roster: int
+    participants: int
+    points: int
+
+    @property
+    def participation(self) -> float | None:
+        return self.participants / self.roster if self.roster else None
+
+    @property
+    def average(self) -> float | None:
+        return self.points / self.roster if self.roster else None
+
+
+@dataclass
+class UnitSummary:
+    this_week: PeriodFigures
+    last_week: PeriodFigures
+    reported_today: int
+    not_reported_today: list[str]  # names; shown to the unit's leaders only
+
+
+def unit_summary(viewer: Member, unit: Unit, today) -> UnitSummary:
+    """A leader's figures for a unit: this week against last, and today's reports."""
+    if not access.leads_unit(viewer, unit):
+        raise access.Forbidden("只有本单位的负责人可以查看")
+    week = period_of("week", today)
+
+    def figures(period: Period) -> PeriodFigures:
+        standings = rankings.member_board(period, unit, today).standings
+        return PeriodFigures(
+            roster=len(standings),
+            participants=sum(1 for s in standings if s.reported_days > 0),
+            points=sum(s.points for s in standings),
+        )
+
+    day = rankings.member_board(period_of("day", today), unit, today).standings
+    missing = [s.member_id for s in day if s.reported_days == 0]
+    names = rankings.member_names(missing)
+    return UnitSummary(
+        this_week=figures(week),
+        last_week=figures(week.previous()),
+        reported_today=len(day) - len(missing),
+        not_reported_today=sorted(names[m].name for m in missing),
+    )

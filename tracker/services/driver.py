@@ -1,0 +1,58 @@
+"""Short statements sent straight to the database driver, for the hottest reads and writes.
+
+Board reads and the roll-up deltas of every write run a few small statements each; building
+SQLAlchemy statements cost more than running them. Statements are written with ``?`` marks
+(SQLite's style; PostgreSQL's ``%s`` is swapped in) and run on the session's connection, so
+they are part of the session's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from tracker.extensions import db
+
+
+def _cursor_and_sql(sql: str):
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    return conn.connection.driver_connection, sql
+
+
+def query(sql: str, params: Sequence = ()) -> list[tuple]:
+    driver, sql = _cursor_and_sql(sql)
+    return driver.execute(sql, tuple(params)).fetchall()
+
+
+def execute_many(sql: str, rows: Iterable[Sequence]) -> None:
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return
+    driver, sql = _cursor_and_sql(sql)
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def returning_each(sql: str, rows: Iterable[Sequence]) -> list[tuple]:
+    """Run a statement with RETURNING once per row; the first returned row of each."""
+    driver, sql = _cursor_and_sql(sql)
+    out = []
+    for row in rows:
+        out.append(tuple(driver.execute(sql, tuple(row)).fetchone()))
+    return out
+
+
+def sql_date(day: date | str) -> date | str:
+    """A date as the driver compares it with stored dates (SQLite keeps ISO text)."""
+    if isinstance(day, str) or db.session.get_bind().dialect.name == "postgresql":
+        return day
+    return day.isoformat()
+
+
+def as_date(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value

@@ -1,0 +1,11 @@
+"""Fair-play flags: soft signals for the leaders of a member's subtree, never blocking a report.
+
+Cheap checks run inside the report's transaction (``checks.after_report``); ``scan`` looks
+over a period's history and adds what is missing; leaders list flags and mark them reviewed.
+"""
+
+from .checks import after_report
+from .leaders import FlagView, can_see, review, visible
+from .scan import scan
+
+__all__ = ["FlagView", "after_report", "can_see", "review", "scan", "visible"]

@@ -1,0 +1,213 @@
+"""Fair-play checks run inside a report's transaction, and the flag upsert shared with scans.
+
+Flags are soft signals for the leaders of a member's subtree: the checks run under a
+savepoint, so a failing check can never fail the report. A flag is unique per member, kind
+and occasion, so the report path and repeated scans agree.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from tracker.domain import fairplay as domain
+from tracker.domain import rules as domain_rules
+from tracker.extensions import db
+from tracker.models import AuditEntry, DailyReport, FairPlayFlag, TokenWrite
+from tracker.services import clock, rules
+
+log = logging.getLogger(__name__)
+TH = domain.DEFAULT
+
+
+def raise_flag(member_id: int, kind: str, key: str, day: date, detail: dict) -> None:
+    row = db.session.execute(
+        select(FairPlayFlag).where(
+            FairPlayFlag.member_id == member_id, FairPlayFlag.kind == kind, FairPlayFlag.key == key
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        db.session.add(
+            FairPlayFlag(
+                member_id=member_id,
+                kind=kind,
+                key=key,
+                day=day,
+                detail=detail,
+                created_at=datetime.now(UTC),
+                review_note="",
+            )
+        )
+    elif row.detail != detail:
+        row.detail = detail  # e.g. a run of maximum days that grew longer
+
+
+# Inside a report's transaction ----------------------------------------------------------------
+
+
+def after_report(
+    actor_id: int,
+    member_id: int,
+    report: DailyReport,
+    *,
+    is_new: bool,
+    changed: bool,
+    via: str,
+    day_max: int,
+) -> None:
+    """Cheap checks for one saved report. Never raises: a report is never blocked by a flag."""
+    try:
+        with db.session.begin_nested():
+            if via == "token":
+                token_write(actor_id, member_id, report.day)
+            if changed:
+                check_report(member_id, report, is_new=is_new, day_max=day_max)
+    except Exception:  # noqa: BLE001  (a flag must never cost a member their report)
+        log.exception("fair-play checks failed for member %s on %s", member_id, report.day)
+
+
+def check_report(member_id: int, report: DailyReport, *, is_new: bool, day_max: int) -> None:
+    day = report.day
+    if report.evidence_sha256:
+        check_evidence(member_id, report)
+    if is_new and (clock.today() - day).days > TH.backfill_days:
+        raise_flag(
+            member_id,
+            "backfill",
+            day.isoformat(),
+            day,
+            {"reported_on": clock.today().isoformat(), "days_late": (clock.today() - day).days},
+        )
+    for lock_id, start, end, lifted in lifted_locks():
+        if start <= day <= end:
+            raise_flag(
+                member_id,
+                "edit_after_unlock",
+                f"{day.isoformat()}:{lock_id}",
+                day,
+                {"lock": [start.isoformat(), end.isoformat()], "lifted_at": lifted},
+            )
+    if report.total <= 0:
+        return
+    window_start = day - timedelta(days=max(TH.spike_history_days, 62))
+    totals = dict(
+        db.session.execute(
+            select(DailyReport.day, DailyReport.total).where(
+                DailyReport.member_id == member_id,
+                DailyReport.day >= window_start,
+                DailyReport.day <= day + timedelta(days=62),
+            )
+        ).all()
+    )
+    history = [
+        t for d, t in totals.items() if day - timedelta(days=TH.spike_history_days) <= d < day
+    ]
+    usual = domain.is_spike(report.total, history, TH)
+    if usual is not None:
+        raise_flag(
+            member_id,
+            "spike",
+            day.isoformat(),
+            day,
+            {"total": report.total, "usual": round(usual, 1)},
+        )
+    if day_max and report.total >= day_max:
+        versions = rules.versions()  # only now: a run may span rule versions
+        days = {d: (t, day_max_of(versions, d)) for d, t in totals.items()}
+        run = domain.run_through(days, day, TH.max_streak_days)
+        if run is not None:
+            raise_max_run(member_id, run)
+
+
+def day_max_of(versions: list[domain_rules.RuleVersion], day: date) -> int:
+    version = domain_rules.version_for(versions, day)
+    return version.day_maximum(day) if version else 0
+
+
+def raise_max_run(member_id: int, run: domain.Run) -> None:
+    """One flag per run: a run that grew, or two runs that joined, keep the earliest start."""
+    existing = db.session.execute(
+        select(FairPlayFlag).where(
+            FairPlayFlag.member_id == member_id,
+            FairPlayFlag.kind == "max_streak",
+            FairPlayFlag.day >= run.start,
+            FairPlayFlag.day <= run.end,
+        )
+    ).scalars()
+    detail = {"from": run.start.isoformat(), "to": run.end.isoformat(), "days": run.days}
+    for row in existing:
+        if row.detail != detail:
+            row.detail = detail
+        return
+    raise_flag(member_id, "max_streak", run.start.isoformat(), run.start, detail)
+
+
+def check_evidence(member_id: int, report: DailyReport) -> None:
+    others = db.session.execute(
+        select(DailyReport.member_id, DailyReport.day)
+        .where(DailyReport.evidence_sha256 == report.evidence_sha256, DailyReport.id != report.id)
+        .order_by(DailyReport.day)
+        .limit(5)
+    ).all()
+    if others:
+        raise_flag(
+            member_id,
+            "evidence_reused",
+            f"{report.day.isoformat()}:{report.evidence_sha256[:16]}",
+            report.day,
+            {"also_on": [{"member_id": m, "date": d.isoformat()} for m, d in others]},
+        )
+
+
+def lifted_locks() -> list[tuple[str, date, date, str]]:
+    """Locks that were lifted: (lock id, first day, last day, when), from the audit log."""
+    out = []
+    for entity_id, before, at in db.session.execute(
+        select(AuditEntry.entity_id, AuditEntry.before, AuditEntry.at).where(
+            AuditEntry.action == "lock.delete"
+        )
+    ):
+        if isinstance(before, dict) and before.get("start") and before.get("end"):
+            out.append(
+                (
+                    entity_id,
+                    date.fromisoformat(before["start"]),
+                    date.fromisoformat(before["end"]),
+                    aware(at).isoformat(),
+                )
+            )
+    return out
+
+
+def token_write(actor_id: int, member_id: int, day: date) -> None:
+    now = datetime.now(UTC)
+    db.session.execute(
+        delete(TokenWrite).where(
+            TokenWrite.actor_id == actor_id, TokenWrite.at < now - timedelta(days=1)
+        )
+    )
+    db.session.add(TokenWrite(actor_id=actor_id, member_id=member_id, day=day, at=now))
+    db.session.flush()
+    count = db.session.execute(
+        select(func.count())
+        .select_from(TokenWrite)
+        .where(
+            TokenWrite.actor_id == actor_id,
+            TokenWrite.at >= now - timedelta(minutes=TH.burst_minutes),
+        )
+    ).scalar_one()
+    if count >= TH.burst_count:
+        today = clock.today()
+        raise_flag(
+            actor_id,
+            "token_burst",
+            today.isoformat(),
+            today,
+            {"writes": count, "minutes": TH.burst_minutes},
+        )
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

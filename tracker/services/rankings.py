@@ -1,0 +1,227 @@
+"""Member and unit rankings (SPEC §2), served from the period roll-ups.
+
+Rosters come from dated memberships: a member is on a subtree's roster for a period when they
+were active and belonged to it on at least one day of the period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.domain.periods import Period
+from tracker.domain.ranking import Ranked, UnitStats, metric_value, rank_change, shared_ranks
+from tracker.extensions import db
+from tracker.models import Member, Membership, SubtreePoints, Unit
+
+from . import clock, driver, org, rosters
+from . import standings as standings_service
+
+
+@dataclass
+class Standing:
+    member_id: int
+    points: int
+    reported_days: int
+    active_days: int  # days active and belonging to the subtree, elapsed so far
+    rank: int
+    change: int | None = None
+
+
+@dataclass
+class UnitStanding:
+    unit: Unit
+    stats: UnitStats
+    value: object
+    rank: int | None
+    change: int | None = None
+
+
+@dataclass
+class Board:
+    period: Period
+    unit: Unit
+    standings: list[Standing] = field(default_factory=list)
+
+    def position(self, member_id: int) -> int | None:
+        for i, s in enumerate(self.standings):
+            if s.member_id == member_id:
+                return i
+        return None
+
+
+def _points(period: Period, unit: Unit) -> list[tuple[int, int, int]]:
+    """(member, points, reported days) in the subtree, one row per member, from the roll-ups."""
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            select(
+                SubtreePoints.member_id, SubtreePoints.points, SubtreePoints.reported_days
+            ).where(
+                SubtreePoints.ancestor_id == unit.id,
+                SubtreePoints.kind == period.kind,
+                SubtreePoints.period_start == period.start,
+            )
+        )
+    ]
+
+
+def _member_ranking(period: Period, unit: Unit, today: date) -> list[Standing]:
+    active: dict[int, int] = defaultdict(int)
+    for member_id, _path, first, last in rosters.spans(period, unit):
+        active[member_id] += rosters.elapsed(first, last, period, today)
+    totals: dict[int, list[int]] = {m: [0, 0] for m in active}
+    for member_id, points, reported in _points(period, unit):
+        cell = totals.setdefault(member_id, [0, 0])
+        cell[0] += points
+        cell[1] += reported
+    ranked = shared_ranks([(m, t[0]) for m, t in totals.items()])
+    return [
+        Standing(r.key, totals[r.key][0], totals[r.key][1], active.get(r.key, 0), r.rank)
+        for r in ranked
+    ]
+
+
+def member_board(period: Period, unit: Unit, today: date | None = None) -> Board:
+    """Every roster member of the subtree, ranked by points, with rank change."""
+    today = today or clock.today()
+    standings = _member_ranking(period, unit, today)
+    previous = {s.member_id: s.rank for s in _member_ranking(period.previous(), unit, today)}
+    for s in standings:
+        s.change = rank_change(previous.get(s.member_id), s.rank)
+    return Board(period, unit, standings)
+
+
+def member_slice(
+    period: Period,
+    unit: Unit,
+    member_id: int | None,
+    *,
+    limit: int = 20,
+    around: int = 2,
+    today: date | None = None,
+) -> standings_service.Slice:
+    """The board's top ``limit``, a member's row and ``around`` neighbours each side.
+
+    Read from the subtree roll-ups without ranking the whole roster where that is exact; else
+    cut from ``member_board``. Either way the rows are the ones ``member_board`` holds.
+    """
+    today = today or clock.today()
+    fast = standings_service.member_slice(
+        period, unit, member_id, limit=limit, around=around, today=today
+    )
+    if fast is not None:
+        return fast
+    return slice_of(member_board(period, unit, today), member_id, limit=limit, around=around)
+
+
+def slice_of(
+    board: Board, member_id: int | None, *, limit: int, around: int
+) -> standings_service.Slice:
+    """The top ``limit`` of a whole board, and a member's row with ``around`` each side."""
+    i = board.position(member_id) if member_id is not None else None
+    rows = board.standings
+    return standings_service.Slice(
+        roster_size=len(rows),
+        top=rows[:limit],
+        me=rows[i] if i is not None else None,
+        window=rows[max(0, i - around) : i + around + 1] if i is not None else [],
+    )
+
+
+def unit_board(
+    period: Period, parent: Unit, metric: str = "avg", today: date | None = None
+) -> list[UnitStanding]:
+    """The children of ``parent`` ranked by a metric; empty rosters last, unranked."""
+    today = today or clock.today()
+    children = org.children(parent)
+    current = _unit_ranking(period, parent, children, metric, today)
+    previous = {
+        r.key: r.rank
+        for r in _rank_units(_unit_stats(period.previous(), parent, children, today), metric)
+    }
+    for standing in current:
+        standing.change = rank_change(previous.get(standing.unit.id), standing.rank)
+    return current
+
+
+def _unit_ranking(
+    period: Period, parent: Unit, children: list[Unit], metric: str, today: date
+) -> list[UnitStanding]:
+    stats = _unit_stats(period, parent, children, today)
+    by_id = {u.id: u for u in children}
+    return [
+        UnitStanding(by_id[r.key], stats[r.key], r.value, r.rank)
+        for r in _rank_units(stats, metric)
+    ]
+
+
+def _rank_units(stats: dict[int, UnitStats], metric: str) -> list[Ranked]:
+    order = {unit_id: i for i, unit_id in enumerate(stats)}
+    return shared_ranks(
+        [(unit_id, metric_value(s, metric)) for unit_id, s in stats.items()],
+        tie_break=order.__getitem__,
+    )
+
+
+def _unit_stats(
+    period: Period, parent: Unit, children: list[Unit], today: date
+) -> dict[int, UnitStats]:
+    del parent  # the children's own subtree roll-ups and rosters say it all
+    if not children:
+        return {}
+    marks = ", ".join("?" for _ in children)
+    totals = {
+        unit_id: (points, reported, participants)
+        for unit_id, points, reported, participants in driver.query(
+            "SELECT ancestor_id, points, reported_days, participants FROM subtree_totals "
+            f"WHERE ancestor_id IN ({marks}) AND kind = ? AND period_start = ?",
+            [*[c.id for c in children], period.kind, driver.sql_date(period.start)],
+        )
+    }
+    roster = rosters.roster_stats(period, children, today)
+    out = {}
+    for c in children:
+        points, reported, participants = totals.get(c.id, (0, 0, 0))
+        out[c.id] = UnitStats(
+            unit_id=c.id,
+            roster=roster[c.id][0],
+            points=points,
+            participants=participants,
+            reported_days=reported,
+            active_days=roster[c.id][1],
+        )
+    return out
+
+
+def period_target(days: int) -> int:
+    return current_app.config["DAILY_TARGET"] * days
+
+
+def member_names(member_ids: list[int]) -> dict[int, Member]:
+    if not member_ids:
+        return {}
+    return {
+        m.id: m
+        for m in db.session.execute(select(Member).where(Member.id.in_(member_ids))).scalars()
+    }
+
+
+def member_units(member_ids: list[int], day: date) -> dict[int, Unit]:
+    """Each member's unit on ``day`` (or their last unit, for members who left before it)."""
+    if not member_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.member_id, Unit, Membership.valid_from)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.member_id.in_(member_ids), Membership.valid_from <= day)
+        .order_by(Membership.member_id, Membership.valid_from)
+    )
+    out: dict[int, Unit] = {}
+    for member_id, unit, _ in rows:
+        out[member_id] = unit  # the latest that began on or before the day wins
+    return out

@@ -1,0 +1,266 @@
+"""Self-reports: validate against the day's rules, replace the day, update roll-ups, audit."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from tracker.domain.periods import period_of
+from tracker.domain.validation import ReportContext, ReportInput, ValidationError, validate_report
+from tracker.extensions import db
+from tracker.models import DailyReport, Member, PeriodLock, QuizResult, ReportItem
+
+from . import access, audit, clock, fairplay, org_settings, rollups, rules, tx
+
+EVIDENCE_TYPES = {
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"RIFF": ("image/webp", "webp"),
+}
+
+
+@dataclass
+class Evidence:
+    filename: str
+    data: bytes
+
+
+def backfill_days(actor: Member) -> int:
+    cfg = current_app.config
+    if actor.is_admin:
+        return cfg["BACKFILL_DAYS_ADMIN"]
+    if access.is_leader(actor):
+        return cfg["BACKFILL_DAYS_LEADER"]
+    return cfg["BACKFILL_DAYS_MEMBER"]
+
+
+def is_locked(day: date) -> bool:
+    return (
+        db.session.execute(
+            select(PeriodLock.id).where(PeriodLock.start <= day, PeriodLock.end >= day).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def get(member_id: int, day: date) -> DailyReport | None:
+    return db.session.execute(
+        select(DailyReport)
+        .options(selectinload(DailyReport.items), selectinload(DailyReport.quizzes))
+        .where(DailyReport.member_id == member_id, DailyReport.day == day)
+    ).scalar_one_or_none()
+
+
+def history(member_id: int, start: date, end: date) -> list[DailyReport]:
+    return list(
+        db.session.execute(
+            select(DailyReport)
+            .options(selectinload(DailyReport.items))
+            .where(
+                DailyReport.member_id == member_id,
+                DailyReport.day >= start,
+                DailyReport.day <= end,
+            )
+            .order_by(DailyReport.day.desc())
+        ).scalars()
+    )
+
+
+def put(
+    actor: Member,
+    member: Member,
+    day: date,
+    data: ReportInput,
+    *,
+    evidence: Evidence | None = None,
+    from_form: bool = False,
+    via: str = "web",
+) -> tuple[DailyReport, bool]:
+    """Validate and store one member's report for ``day``, replacing any earlier one.
+
+    Returns the report and whether anything changed. Raises ``ValidationError`` (nothing is
+    changed) or ``access.Forbidden``.
+    """
+    access.require_manage_member(actor, member)
+    evidence_meta = _check_evidence(evidence) if evidence else None
+    with tx.write():
+        if tx.is_postgres():
+            # Serialise writes per member: weekly caps and 总积分 depend on the other days.
+            db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+        unit_id = rollups.unit_on(member.id, day)
+        ctx = ReportContext(
+            day=day,
+            today=clock.today(),
+            rules=rules.version_for(day),
+            backfill_days=backfill_days(actor),
+            locked=is_locked(day),
+            active=unit_id is not None,
+            week_items=_week_items(member.id, day),
+            previous_cumulative=_neighbour_cumulative(member.id, day, before=True),
+            next_cumulative=_neighbour_cumulative(member.id, day, before=False),
+        )
+        valid = validate_report(data, ctx, from_form=from_form)
+        report = get(member.id, day)
+        before = as_dict(report) if report else None
+        old_total = report.total if report else 0
+        if report is None:
+            report = DailyReport(member_id=member.id, day=day)
+            db.session.add(report)
+        report.form = valid.form
+        report.total = valid.total
+        report.cumulative = valid.cumulative
+        report.note = valid.note
+        report.updated_by = actor.id
+        if evidence_meta:
+            report.evidence_sha256, report.evidence_type = evidence_meta
+        report.items = [ReportItem(code=c, points=p) for c, p in sorted(valid.items.items())]
+        report.quizzes = [
+            QuizResult(
+                member_id=member.id,
+                day=day,
+                kind=q.kind,
+                questions=q.questions,
+                correct=q.correct,
+                seconds=q.seconds,
+            )
+            for q in valid.quizzes
+        ]
+        db.session.flush()
+        after = as_dict(report)
+        changed = before != after
+        if changed:
+            assert unit_id is not None
+            rollups.apply(
+                member.id,
+                unit_id,
+                day,
+                valid.total - old_total,
+                int(valid.total > 0) - int(old_total > 0),
+            )
+            audit.record(
+                "report.put",
+                "daily_report",
+                f"{member.id}:{day.isoformat()}",
+                actor_id=actor.id,
+                member_id=member.id,
+                before=before,
+                after=after,
+            )
+        # Soft fair-play signals for leaders; ``via`` is "token" for API token writes.
+        fairplay.after_report(
+            actor.id,
+            member.id,
+            report,
+            is_new=before is None,
+            changed=changed,
+            via=via,
+            day_max=ctx.rules.day_maximum(day) if ctx.rules else 0,
+        )
+    return report, changed
+
+
+def as_dict(report: DailyReport) -> dict:
+    return {
+        "date": report.day.isoformat(),
+        "form": report.form,
+        "total": report.total,
+        "cumulative": report.cumulative,
+        "items": {i.code: i.points for i in sorted(report.items, key=lambda i: i.code)},
+        "quizzes": [
+            {"kind": q.kind, "questions": q.questions, "correct": q.correct, "seconds": q.seconds}
+            for q in report.quizzes
+        ],
+        "note": report.note,
+        "evidence_sha256": report.evidence_sha256,
+    }
+
+
+def _week_items(member_id: int, day: date) -> dict[str, int]:
+    week = period_of("week", day)
+    rows = db.session.execute(
+        select(ReportItem.code, func.sum(ReportItem.points))
+        .join(DailyReport, DailyReport.id == ReportItem.report_id)
+        .where(
+            DailyReport.member_id == member_id,
+            DailyReport.day >= week.start,
+            DailyReport.day <= week.end,
+            DailyReport.day != day,
+        )
+        .group_by(ReportItem.code)
+    )
+    return {code: int(points) for code, points in rows}
+
+
+def previous_cumulative_report(member_id: int, day: date) -> DailyReport | None:
+    """The latest report before ``day`` that recorded the platform's 总积分."""
+    return db.session.execute(
+        select(DailyReport)
+        .where(
+            DailyReport.member_id == member_id,
+            DailyReport.cumulative.is_not(None),
+            DailyReport.day < day,
+        )
+        .order_by(DailyReport.day.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _neighbour_cumulative(member_id: int, day: date, *, before: bool) -> int | None:
+    query = select(DailyReport.cumulative).where(
+        DailyReport.member_id == member_id, DailyReport.cumulative.is_not(None)
+    )
+    if before:
+        query = query.where(DailyReport.day < day).order_by(DailyReport.day.desc())
+    else:
+        query = query.where(DailyReport.day > day).order_by(DailyReport.day)
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def _check_evidence(evidence: Evidence) -> tuple[str, str]:
+    """Size- and type-check a screenshot, store it by its hash, return (sha256, type)."""
+    if not org_settings.value("evidence_enabled"):
+        raise ValidationError({"evidence": "本组织未启用截图凭证"})
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    if not evidence.data:
+        raise ValidationError({"evidence": "截图文件为空"})
+    if len(evidence.data) > limit:
+        raise ValidationError({"evidence": f"截图不能超过 {limit // 1024 // 1024} MB"})
+    kind = next(
+        (meta for magic, meta in EVIDENCE_TYPES.items() if evidence.data.startswith(magic)), None
+    )
+    if kind is None or (kind[1] == "webp" and evidence.data[8:12] != b"WEBP"):
+        raise ValidationError({"evidence": "截图只能是 PNG、JPEG 或 WebP 图片"})
+    digest = hashlib.sha256(evidence.data).hexdigest()
+    folder = Path(current_app.instance_path) / "evidence"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.{kind[1]}"
+    if not path.exists():
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(evidence.data)
+        tmp.replace(path)
+    return digest, kind[0]
+
+
+def unreported_days(member_id: int, start: date, end: date) -> list[date]:
+    """Days in [start, end] with no report (for the back-fill hint on the report page)."""
+    have = set(
+        db.session.execute(
+            select(DailyReport.day).where(
+                DailyReport.member_id == member_id,
+                DailyReport.day >= start,
+                DailyReport.day <= end,
+            )
+        ).scalars()
+    )
+    out, day = [], start
+    while day <= end:
+        if day not in have:
+            out.append(day)
+        day += timedelta(days=1)
+    return out

@@ -1,0 +1,380 @@
+"""Period roll-ups: applied as deltas in the writer's transaction, rebuilt from daily rows.
+
+Each day's points land in one row per period kind, keyed by the unit the member belonged to
+that day. Only days on which the member was active and belonged to a unit count.
+
+The same deltas also keep the subtree roll-ups: a member's points per ancestor unit (a
+subtree's board is one index range), how many members hold each score (a rank is a sum of a
+few counts) and each subtree's totals (unit boards).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from sqlalchemy import delete, or_, select, text
+
+from tracker.domain.periods import KINDS, period_of, periods_containing
+from tracker.extensions import db
+from tracker.models import (
+    Adjustment,
+    DailyReport,
+    Member,
+    Membership,
+    PeriodPoints,
+    SubtreePoints,
+    SubtreeScore,
+    SubtreeTotals,
+    Unit,
+)
+
+from . import driver
+
+Key = tuple[str, date, int, int]  # kind, period start, member, unit
+FAR_FUTURE = date(9999, 12, 31)
+BAND = 32  # width of the coarse score counts (SubtreeScore)
+
+
+def unit_on(member_id: int, day: date) -> int | None:
+    """The unit the member belonged to on ``day`` while active, or None."""
+    return db.session.execute(
+        select(Membership.unit_id)
+        .join(Member, Member.id == Membership.member_id)
+        .where(
+            Membership.member_id == member_id,
+            Membership.valid_from <= day,
+            or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
+            Member.active_from <= day,
+            or_(Member.active_to.is_(None), Member.active_to >= day),
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def apply(member_id: int, unit_id: int, day: date, points: int, reported: int) -> None:
+    """Add a change of one day's points (and reported-day count) to every period containing it."""
+    if points == 0 and reported == 0:
+        return
+    periods = [(p.kind, driver.sql_date(p.start)) for p in periods_containing(day)]
+    driver.execute_many(
+        UPSERT_PERIOD, [(k, s, member_id, unit_id, points, reported) for k, s in periods]
+    )
+    ancestors = ancestor_ids(unit_id)
+    returned = driver.returning_each(
+        UPSERT_SUBTREE,
+        sorted((a, k, s, member_id, points, reported) for k, s in periods for a in ancestors),
+    )
+    changes = []
+    for a, kind, start, new_points, new_reported in returned:
+        changes.append((a, kind, start, new_points - points, new_reported - reported, -1))
+        changes.append((a, kind, start, new_points, new_reported, 1))
+    _shift(changes)
+
+
+UPSERT_PERIOD = (
+    "INSERT INTO period_points (kind, period_start, member_id, unit_id, points, reported_days) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, period_start, member_id, unit_id) DO UPDATE "
+    "SET points = period_points.points + excluded.points, "
+    "reported_days = period_points.reported_days + excluded.reported_days"
+)
+UPSERT_SUBTREE = (
+    "INSERT INTO subtree_points "
+    "(ancestor_id, kind, period_start, member_id, points, reported_days) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ancestor_id, kind, period_start, member_id) "
+    "DO UPDATE SET points = subtree_points.points + excluded.points, "
+    "reported_days = subtree_points.reported_days + excluded.reported_days "
+    "RETURNING ancestor_id, kind, period_start, points, reported_days"
+)
+UPSERT_SCORE = (
+    "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ancestor_id, kind, period_start, width, floor) "
+    "DO UPDATE SET members = subtree_score.members + excluded.members"
+)
+UPSERT_TOTALS = (
+    "INSERT INTO subtree_totals "
+    "(ancestor_id, kind, period_start, points, reported_days, participants) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ancestor_id, kind, period_start) DO UPDATE "
+    "SET points = subtree_totals.points + excluded.points, "
+    "reported_days = subtree_totals.reported_days + excluded.reported_days, "
+    "participants = subtree_totals.participants + excluded.participants"
+)
+
+
+def ancestor_ids(unit_id: int) -> list[int]:
+    """The unit and every unit above it, from its materialised path."""
+    path = driver.query("SELECT path FROM unit WHERE id = ?", [unit_id])[0][0]
+    return [int(i) for i in path.strip("/").split("/") if i]
+
+
+def rebuild_subtree(unit: Unit) -> None:
+    """Recompute the roll-ups of everyone who ever counted in ``unit``'s subtree (it moved)."""
+    rebuild_members(
+        db.session.execute(
+            select(PeriodPoints.member_id)
+            .join(Unit, Unit.id == PeriodPoints.unit_id)
+            .where(Unit.path.startswith(unit.path))
+            .distinct()
+        ).scalars()
+    )
+
+
+def rebuild_members(member_ids: Iterable[int]) -> None:
+    """Recompute the roll-ups of several members (e.g. after their units moved in the tree)."""
+    for member_id in sorted(set(member_ids)):
+        rebuild_member(member_id)
+
+
+def rebuild_member(member_id: int) -> None:
+    """Recompute one member's roll-ups after their memberships or active dates changed."""
+    old = db.session.execute(
+        select(
+            SubtreePoints.ancestor_id,
+            SubtreePoints.kind,
+            SubtreePoints.period_start,
+            SubtreePoints.points,
+            SubtreePoints.reported_days,
+        ).where(SubtreePoints.member_id == member_id)
+    ).all()
+    _shift([(a, k, s, p, r, -1) for a, k, s, p, r in old])
+    db.session.execute(delete(SubtreePoints).where(SubtreePoints.member_id == member_id))
+    db.session.execute(delete(PeriodPoints).where(PeriodPoints.member_id == member_id))
+    spans = _spans_by_member([member_id])
+    reports = db.session.execute(
+        select(DailyReport.member_id, DailyReport.day, DailyReport.total).where(
+            DailyReport.member_id == member_id
+        )
+    )
+    adjustments = db.session.execute(
+        select(Adjustment.member_id, Adjustment.day, Adjustment.points).where(
+            Adjustment.member_id == member_id
+        )
+    )
+    totals = _aggregate(spans, reports, adjustments)
+    _insert(totals)
+    paths = {}
+    per_ancestor: dict[tuple[int, str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for (kind, start, _member, unit_id), (points, reported) in totals.items():
+        if unit_id not in paths:
+            paths[unit_id] = ancestor_ids(unit_id)
+        for a in paths[unit_id]:
+            cell = per_ancestor[(a, kind, start)]
+            cell[0] += points
+            cell[1] += reported
+    rows = [
+        {
+            "ancestor_id": a,
+            "kind": kind,
+            "period_start": start,
+            "member_id": member_id,
+            "points": points,
+            "reported_days": reported,
+        }
+        for (a, kind, start), (points, reported) in sorted(per_ancestor.items())
+    ]
+    if rows:
+        db.session.execute(SubtreePoints.__table__.insert(), rows)
+    _shift([(a, k, s, p, r, 1) for (a, k, s), (p, r) in sorted(per_ancestor.items())])
+
+
+def rebuild_all(progress: Callable[[int], None] | None = None) -> int:
+    """Recompute every roll-up from daily rows in one transaction; returns the rows written."""
+    from . import tx
+
+    with tx.write():
+        for model in (SubtreeTotals, SubtreeScore, SubtreePoints, PeriodPoints):
+            db.session.execute(delete(model))
+        spans = _spans_by_member(None)
+        reports = db.session.execute(
+            select(DailyReport.member_id, DailyReport.day, DailyReport.total)
+        )
+        adjustments = db.session.execute(
+            select(Adjustment.member_id, Adjustment.day, Adjustment.points)
+        )
+        totals = _aggregate(spans, reports, adjustments, progress)
+        _insert(totals)
+        fill_subtrees()
+    return len(totals)
+
+
+def fill_subtrees() -> None:
+    """Derive the (empty) subtree roll-ups from ``period_points`` in a few statements.
+
+    The same statements fill them in the migration that created them.
+    """
+    statements = [
+        "CREATE TEMPORARY TABLE unit_ancestor_fill AS "
+        "SELECT u.id AS unit_id, a.id AS ancestor_id FROM unit u "
+        "JOIN unit a ON a.path = substr(u.path, 1, length(a.path))",
+        "CREATE INDEX ix_unit_ancestor_fill ON unit_ancestor_fill (unit_id, ancestor_id)",
+        "INSERT INTO subtree_points "
+        "(ancestor_id, kind, period_start, member_id, points, reported_days) "
+        "SELECT a.ancestor_id, p.kind, p.period_start, p.member_id, SUM(p.points), "
+        "SUM(p.reported_days) "
+        "FROM period_points p JOIN unit_ancestor_fill a ON a.unit_id = p.unit_id "
+        "GROUP BY a.ancestor_id, p.kind, p.period_start, p.member_id",
+        "DROP TABLE unit_ancestor_fill",
+        "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
+        "SELECT ancestor_id, kind, period_start, 1, points, COUNT(*) FROM subtree_points "
+        "WHERE points <> 0 GROUP BY ancestor_id, kind, period_start, points",
+        "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
+        f"SELECT ancestor_id, kind, period_start, {BAND}, band, COUNT(*) FROM ("
+        f"SELECT ancestor_id, kind, period_start, points - ((points % {BAND}) + {BAND}) % {BAND} "
+        "AS band FROM subtree_points WHERE points <> 0) AS s "
+        "GROUP BY ancestor_id, kind, period_start, band",
+        "INSERT INTO subtree_totals "
+        "(ancestor_id, kind, period_start, points, reported_days, participants) "
+        "SELECT ancestor_id, kind, period_start, SUM(points), SUM(reported_days), "
+        "SUM(CASE WHEN reported_days > 0 THEN 1 ELSE 0 END) FROM subtree_points "
+        "GROUP BY ancestor_id, kind, period_start",
+    ]
+    for statement in statements:
+        db.session.execute(text(statement))
+
+
+def stored_subtrees() -> dict[str, dict]:
+    """The subtree roll-ups holding anything, by table and key (to compare with a rebuild)."""
+    out: dict[str, dict] = {}
+    for name, model, keys, values in (
+        (
+            "points",
+            SubtreePoints,
+            ("ancestor_id", "kind", "period_start", "member_id"),
+            ("points", "reported_days"),
+        ),
+        (
+            "score",
+            SubtreeScore,
+            ("ancestor_id", "kind", "period_start", "width", "floor"),
+            ("members",),
+        ),
+        (
+            "totals",
+            SubtreeTotals,
+            ("ancestor_id", "kind", "period_start"),
+            ("points", "reported_days", "participants"),
+        ),
+    ):
+        columns = [getattr(model, c) for c in (*keys, *values)]
+        out[name] = {
+            tuple(row[: len(keys)]): tuple(row[len(keys) :])
+            for row in db.session.execute(select(*columns))
+            if any(row[len(keys) :])
+        }
+    return out
+
+
+def stored(*where) -> dict[Key, tuple[int, int]]:
+    """The roll-up rows holding any points or reported days (optionally filtered), by key."""
+    rows = db.session.execute(
+        select(
+            PeriodPoints.kind,
+            PeriodPoints.period_start,
+            PeriodPoints.member_id,
+            PeriodPoints.unit_id,
+            PeriodPoints.points,
+            PeriodPoints.reported_days,
+        ).where(*where)
+    )
+    return {(k, s, m, u): (p, r) for k, s, m, u, p, r in rows if p or r}
+
+
+Span = tuple[date, date, int]  # first day, last day, unit
+
+
+def _spans_by_member(member_ids: list[int] | None) -> dict[int, list[Span]]:
+    """Each member's days of belonging to a unit while active, as (first, last, unit)."""
+    query = select(
+        Membership.member_id,
+        Membership.unit_id,
+        Membership.valid_from,
+        Membership.valid_to,
+        Member.active_from,
+        Member.active_to,
+    ).join(Member, Member.id == Membership.member_id)
+    if member_ids is not None:
+        query = query.where(Membership.member_id.in_(member_ids))
+    spans: dict[int, list[Span]] = defaultdict(list)
+    for member_id, unit_id, v_from, v_to, a_from, a_to in db.session.execute(query):
+        first = max(v_from, a_from)
+        last = min(v_to or FAR_FUTURE, a_to or FAR_FUTURE)
+        if first <= last:
+            spans[member_id].append((first, last, unit_id))
+    return spans
+
+
+def _aggregate(
+    spans: dict[int, list[Span]],
+    reports: Iterable[tuple[int, date, int]],
+    adjustments: Iterable[tuple[int, date, int]],
+    progress: Callable[[int], None] | None = None,
+) -> dict[Key, list[int]]:
+    totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(member_id: int, day: date, points: int, reported: int) -> None:
+        for first, last, unit_id in spans.get(member_id, ()):
+            if first <= day <= last:
+                for kind in KINDS:
+                    cell = totals[(kind, period_of(kind, day).start, member_id, unit_id)]
+                    cell[0] += points
+                    cell[1] += reported
+                return
+
+    for n, (member_id, day, total) in enumerate(reports, start=1):
+        add(member_id, day, total, 1 if total > 0 else 0)
+        if progress and n % 10_000 == 0:
+            progress(10_000)
+    for member_id, day, points in adjustments:
+        add(member_id, day, points, 0)
+    return totals
+
+
+def _insert(totals: dict[Key, list[int]]) -> None:
+    rows = [
+        {
+            "kind": kind,
+            "period_start": start,
+            "member_id": member_id,
+            "unit_id": unit_id,
+            "points": points,
+            "reported_days": reported,
+        }
+        for (kind, start, member_id, unit_id), (points, reported) in totals.items()
+    ]
+    for i in range(0, len(rows), 5_000):
+        db.session.execute(PeriodPoints.__table__.insert(), rows[i : i + 5_000])
+
+
+def _band(points: int) -> int:
+    return points - points % BAND
+
+
+def _shift(changes: Iterable[tuple[int, str, date, int, int, int]]) -> None:
+    """Count members in (sign 1) or out (sign -1) of score counts and subtree totals.
+
+    Each change is (ancestor, kind, period start, member points, member reported days, sign):
+    one member's standing in one subtree entering or leaving the counts.
+    """
+    scores: dict[tuple, int] = defaultdict(int)
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for a, kind, start, points, reported, sign in changes:
+        if points != 0:
+            scores[(a, kind, start, 1, points)] += sign
+            scores[(a, kind, start, BAND, _band(points))] += sign
+        cell = totals[(a, kind, start)]
+        cell[0] += sign * points
+        cell[1] += sign * reported
+        cell[2] += sign * (1 if reported > 0 else 0)
+    driver.execute_many(
+        UPSERT_SCORE,
+        [(a, k, driver.sql_date(s), w, f, n) for (a, k, s, w, f), n in sorted(scores.items()) if n],
+    )
+    driver.execute_many(
+        UPSERT_TOTALS,
+        [
+            (a, k, driver.sql_date(s), p, r, n)
+            for (a, k, s), (p, r, n) in sorted(totals.items())
+            if p or r or n
+        ],
+    )

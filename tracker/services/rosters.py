@@ -1,0 +1,168 @@
+"""Rosters of a subtree for a period (SPEC §2), from dated memberships and active dates.
+
+A subtree's roster size and its active member-days change only when memberships, active dates
+or the tree change, so they are kept in ``roster_stats`` and trusted while their version equals
+``roster_version``, which database triggers bump on every such change (whichever code makes
+it). A stale or missing row is recomputed from the memberships on the next read.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+
+from tracker.domain.periods import Period, overlap_days
+from tracker.extensions import db
+from tracker.models import Member, Membership, RosterStats, Unit
+
+from .driver import as_date, query, sql_date
+
+Span = tuple[int, str, date, date]  # member, unit path, first day, last day
+
+
+def spans(period: Period, unit: Unit, member_ids: list[int] | None = None) -> list[Span]:
+    """(member, unit path, first, last): days in the period active and belonging to the subtree."""
+    query = (
+        select(
+            Membership.member_id,
+            Unit.path,
+            Membership.valid_from,
+            Membership.valid_to,
+            Member.active_from,
+            Member.active_to,
+        )
+        .join(Unit, Unit.id == Membership.unit_id)
+        .join(Member, Member.id == Membership.member_id)
+        .where(
+            *in_subtree(unit),
+            Membership.valid_from <= period.end,
+            or_(Membership.valid_to.is_(None), Membership.valid_to >= period.start),
+            Member.active_from <= period.end,
+            or_(Member.active_to.is_(None), Member.active_to >= period.start),
+        )
+    )
+    if member_ids is not None:
+        query = query.where(Membership.member_id.in_(member_ids))
+    out = []
+    for member_id, path, v_from, v_to, a_from, a_to in db.session.execute(query):
+        first = max(v_from, a_from, period.start)
+        last = min(v_to or period.end, a_to or period.end, period.end)
+        if first <= last:
+            out.append((member_id, path, first, last))
+    return out
+
+
+def in_subtree(unit: Unit) -> tuple:
+    """Units under ``unit`` as a range of paths, which the path index answers (LIKE is not).
+
+    Paths are ids and slashes: those starting with "/1/4/" sort from "/1/4/" up to, not
+    including, "/1/40" ("/" sorts just before "0").
+    """
+    return (Unit.path >= unit.path, Unit.path < unit.path[:-1] + "0")
+
+
+def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tuple[int, date, date]]:
+    """(member, first, last) in the period, active and belonging to the subtree, for a few."""
+    if not member_ids:
+        return []
+    marks = ", ".join("?" for _ in member_ids)
+    rows = query(
+        "SELECT ms.member_id, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
+        "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
+        f"WHERE ms.member_id IN ({marks}) AND substr(u.path, 1, ?) = ?",
+        [*member_ids, len(unit.path), unit.path],
+    )
+    out = []
+    for member_id, v_from, v_to, a_from, a_to in rows:
+        first = max(as_date(v_from), as_date(a_from), period.start)
+        last = min(as_date(v_to) or period.end, as_date(a_to) or period.end, period.end)
+        if first <= last:
+            out.append((member_id, first, last))
+    return out
+
+
+def elapsed(first: date, last: date, period: Period, today: date) -> int:
+    """Days from ``first`` to ``last`` that have elapsed in the period by ``today``."""
+    end = period.elapsed_end(today)
+    return overlap_days(first, last, period.start, end) if end else 0
+
+
+def roster_stats(period: Period, units: list[Unit], today: date) -> dict[int, tuple[int, int]]:
+    """Each unit's (roster size, active member-days elapsed) for the period."""
+    if not units:
+        return {}
+    end = period.elapsed_end(today) or period.start - timedelta(days=1)
+    marks = ", ".join("?" for _ in units)
+    rows = query(
+        "SELECT v.version, s.unit_id, s.roster, s.active_days FROM roster_version v "
+        "LEFT JOIN roster_stats s ON s.unit_id IN "
+        f"({marks}) AND s.kind = ? AND s.period_start = ? AND s.elapsed_end = ? "
+        "AND s.version = v.version WHERE v.id = 1",
+        [*[u.id for u in units], period.kind, sql_date(period.start), sql_date(end)],
+    )
+    version = rows[0][0]
+    out = {unit_id: (roster, active) for _, unit_id, roster, active in rows if unit_id}
+    # Computed earlier in this session's transaction, whose snapshot may not show the stored row.
+    memo = db.session.info.setdefault("roster_stats", {})
+    for unit in units:
+        known = memo.get((unit.id, period.kind, period.start, end, version))
+        if unit.id not in out and known is not None:
+            out[unit.id] = known
+    fresh = {}
+    for unit in units:
+        if unit.id in out:
+            continue
+        unit_spans = spans(period, unit)
+        fresh[unit.id] = (
+            len({member_id for member_id, *_ in unit_spans}),
+            sum(elapsed(first, last, period, today) for _, _, first, last in unit_spans),
+        )
+    if fresh:
+        _store(period, end, version, fresh)
+        for unit_id, value in fresh.items():
+            memo[(unit_id, period.kind, period.start, end, version)] = value
+        out.update(fresh)
+    return out
+
+
+def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, int]]) -> None:
+    """Keep freshly computed stats, in a short transaction of their own.
+
+    Inside a writer's transaction nothing is kept: its changes are not committed yet, and on
+    SQLite a second writer would wait for the first.
+    """
+    session = db.session()
+    if session.in_transaction() and session.connection().get_execution_options().get(
+        "tracker_write"
+    ):
+        return
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rows = [
+        {
+            "unit_id": unit_id,
+            "kind": period.kind,
+            "period_start": period.start,
+            "elapsed_end": end,
+            "version": version,
+            "roster": roster,
+            "active_days": active,
+        }
+        for unit_id, (roster, active) in sorted(stats.items())
+    ]
+    stmt = insert(RosterStats).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["unit_id", "kind", "period_start"],
+        set_={
+            "elapsed_end": stmt.excluded.elapsed_end,
+            "version": stmt.excluded.version,
+            "roster": stmt.excluded.roster,
+            "active_days": stmt.excluded.active_days,
+        },
+    )
+    with db.engine.connect().execution_options(tracker_write=True) as conn:
+        conn.execute(stmt)
+        conn.commit()

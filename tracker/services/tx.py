@@ -1,0 +1,32 @@
+"""Write transactions that never surface "database is locked".
+
+On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (see ``extensions_setup``), so
+writers queue on the busy timeout instead of failing when a read lock cannot be upgraded.
+On PostgreSQL, rows are locked explicitly where a write depends on what it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tracker.extensions import db
+
+
+@contextmanager
+def write() -> Iterator[None]:
+    session = db.session()
+    if session.in_transaction():
+        # End the read transaction (a request may have loaded the user); it wrote nothing.
+        session.commit()
+    session.connection(execution_options={"tracker_write": True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
