@@ -1,0 +1,241 @@
+"""Charts drawn with matplotlib's object API (``Figure``, Agg, no pyplot) into PNG, SVG or PDF."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Iterator
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from . import fonts
+from .data import MOTTO, BarChart, TrendChart
+
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+RED = "#c0392b"
+PALE = "#e8b4ac"
+AMBER = "#e69f00"
+GREY = "#8a8a8a"
+INK = "#333333"
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+}
+
+
+def width(text: str) -> int:
+    """Display width in half-width cells: a Chinese character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def fit(text: str, cells: int, lines: int = 1) -> str:
+    """Wrap ``text`` into at most ``lines`` lines of ``cells`` cells; an ellipsis if cut."""
+    out: list[str] = []
+    current = ""
+    for i, ch in enumerate(text):
+        if width(current + ch) > cells:
+            if len(out) + 1 == lines:
+                rest = text[i:]
+                if rest:
+                    while current and width(current + "…") > cells:
+                        current = current[:-1]
+                    current += "…"
+                out.append(current)
+                return "\n".join(out)
+            out.append(current)
+            current = ""
+        current += ch
+    out.append(current)
+    return "\n".join(out)
+
+
+def render(chart: BarChart | TrendChart, fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    with matplotlib.rc_context(fonts.rc()):
+        fig = figure(chart)
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=150, metadata=METADATA[fmt])
+    return buf.getvalue()
+
+
+def figure(chart: BarChart | TrendChart) -> Figure:
+    """The chart's Figure on an Agg canvas (call inside ``matplotlib.rc_context(fonts.rc())``)."""
+    fig = trend_figure(chart) if isinstance(chart, TrendChart) else bar_figure(chart)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def texts(chart: BarChart | TrendChart) -> Iterator[str]:
+    """Every string a chart draws, for the glyph-coverage test."""
+    with matplotlib.rc_context(fonts.rc()):
+        fig = figure(chart)
+        fig.canvas.draw()  # ticks exist only after a draw
+        for text in fig.findobj(matplotlib.text.Text):
+            if text.get_visible() and text.get_text():
+                yield text.get_text()
+
+
+def _stamp(chart) -> str:
+    return f"生成于 {chart.generated_at:%Y-%m-%d %H:%M}" if chart.generated_at else ""
+
+
+def bar_figure(chart: BarChart) -> Figure:
+    n = max(len(chart.bars), 1)
+    dense = n > 25
+    cells = 22 if not dense else 26
+    lines = 1 if dense else 2
+    row = 0.28 if dense else 0.5
+    fig = Figure(figsize=(9, 1.9 + row * n), layout="constrained")
+    ax = fig.subplots()
+    ys = list(range(len(chart.bars)))
+    values = [b.value for b in chart.bars]
+    bars = ax.barh(
+        ys, values, color=[RED if b.top3 else PALE for b in chart.bars], height=0.68, zorder=2
+    )
+    for patch, b in zip(bars, chart.bars, strict=True):
+        if b.below:
+            patch.set_hatch("///")
+            patch.set_edgecolor(AMBER)
+            patch.set_linewidth(1.2)
+    labels = []
+    for b in chart.bars:
+        name = fit(b.label, cells, lines)
+        if b.detail and dense:
+            name = f"{fit(b.label, 8)}（{fit(b.detail, cells - 12)}）"
+        elif b.detail:
+            name = f"{fit(b.label, cells)}\n{fit(b.detail, cells)}"
+        labels.append(name)
+    fontsize = 8 if dense else 10
+    ax.set_yticks(ys, labels, fontsize=fontsize)
+    for tick, b in zip(ax.get_yticklabels(), chart.bars, strict=True):
+        if b.top3:
+            tick.set_fontweight("bold")
+            tick.set_color(RED)
+        if b.is_me:
+            tick.set_color("#1f5fa8")
+    ax.invert_yaxis()
+    ax.set_ylim(n - 0.5, -0.5)  # n ≥ 1: an empty board keeps one empty row for its message
+    top = max([b.value for b in chart.bars] + [chart.target or 0, 1e-9])
+    ax.set_xlim(0, top * 1.16)
+    if chart.percent:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    for y, b in zip(ys, chart.bars, strict=True):
+        ax.text(
+            top * 0.008,
+            y,
+            "—" if b.rank is None else str(b.rank),
+            va="center",
+            fontsize=fontsize - 1,
+            fontweight="bold",
+            color="white" if b.top3 else INK,
+            zorder=3,
+        )
+        mark = "★ " if b.top3 else ""
+        suffix = "（未达标）" if b.below else ""
+        ax.text(
+            b.value + top * 0.01,
+            y,
+            f"{mark}{b.text}{suffix}",
+            va="center",
+            fontsize=fontsize - 1,
+            color=RED if b.top3 else INK,
+            zorder=5,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.6},
+        )
+    handles = [
+        Patch(color=RED, label="前三名 ★"),
+        Patch(color=PALE, label="其他单位" if chart.kind == "units" else "其他党员"),
+    ]
+    if chart.target is not None:
+        ax.axvline(chart.target, color="#2c7a4b", linestyle="--", linewidth=1.2, zorder=4)
+        handles.append(Line2D([], [], color="#2c7a4b", linestyle="--", label=chart.target_text))
+    split = _below_split(chart)
+    if split is not None:
+        ax.axhline(split - 0.5, color=AMBER, linestyle=":", linewidth=1)
+    if chart.leader and any(b.below for b in chart.bars):
+        handles.append(
+            Patch(facecolor="white", edgecolor=AMBER, hatch="///", label="未达标（仅领导可见）")
+        )
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    ax.set_xlabel(chart.value_label, fontsize=9)
+    ax.grid(axis="x", color="#e5e5e5", zorder=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if not chart.bars:
+        ax.text(0.5, 0.5, "本期暂无数据", transform=ax.transAxes, ha="center", color=GREY)
+    version = "领导版" if chart.leader else "公开版"
+    subtitle = f"{chart.period_key}（{chart.period_span}）· {chart.value_label}排名 · {version}"
+    fig.suptitle(f"{chart.heading}\n{subtitle}\n{_stamp(chart)}", fontsize=12, color=INK)
+    footer = f"{chart.note}\n{MOTTO}" if chart.note else MOTTO
+    fig.supxlabel(footer, fontsize=8, color=GREY)
+    return fig
+
+
+def _below_split(chart: BarChart) -> int | None:
+    """Where a leader's member chart jumps from the top N to the members below target."""
+    if chart.kind != "members":
+        return None
+    for i in range(1, len(chart.bars)):
+        before, here = chart.bars[i - 1], chart.bars[i]
+        if here.below and here.rank and before.rank and here.rank > before.rank + 1:
+            return i
+    return None
+
+
+def trend_figure(chart: TrendChart) -> Figure:
+    fig = Figure(figsize=(9, 4.8), layout="constrained")
+    ax = fig.subplots()
+    xs = list(range(len(chart.weeks)))
+
+    def series(values):
+        return [float("nan") if v is None else v for v in values]
+
+    ax.plot(
+        xs, series(chart.subject_values), marker="o", color=RED, linewidth=2, label=chart.subject
+    )
+    if chart.parent and chart.parent_values:
+        ax.plot(
+            xs,
+            series(chart.parent_values),
+            marker="s",
+            color="#4a6fa5",
+            linewidth=1.5,
+            linestyle="-",
+            label=chart.parent,
+        )
+    if chart.target is not None:
+        ax.axhline(
+            chart.target,
+            color="#2c7a4b",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"每周目标 {chart.target:.0f}",
+        )
+    for x, v in zip(xs, chart.subject_values, strict=True):
+        if v is not None:
+            ax.annotate(
+                f"{v:.0f}",
+                (x, v),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=7,
+                color=RED,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.3},
+            )
+    ax.set_xticks(xs, [w.replace("-W", "\n第") + "周" for w in chart.weeks], fontsize=8)
+    ax.set_ylabel(chart.value_label)
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#e5e5e5")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    fig.suptitle(f"{chart.heading}\n{_stamp(chart)}", fontsize=13, color=INK)
+    fig.supxlabel(MOTTO, fontsize=8, color=GREY)
+    return fig

@@ -1,0 +1,1 @@
+"""The scheduler process: job definitions (``jobs``) and the APScheduler runner (``runner``)."""
