@@ -1,0 +1,22 @@
+"""Content-Disposition for files with Chinese names, valid on every HTTP server (RFC 6266)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+
+def disposition(filename: str, *, attachment: bool = True) -> str:
+    """``attachment; filename="…"; filename*=UTF-8''…``: ASCII fallback plus the UTF-8 name.
+
+    Header values must be Latin-1 on the wire; a raw Chinese name makes the server fail.
+    """
+    kind = "attachment" if attachment else "inline"
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\')
+    ascii_name = re.sub(r"([-_ ])[-_ ]+", r"\1", ascii_name).strip("-_ ")
+    _, dot, ext = filename.rpartition(".")
+    if not ascii_name.strip(" .-_") or ascii_name == f".{ext}":
+        ascii_name = f"download{dot}{ext}" if dot else "download"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
