@@ -1,0 +1,135 @@
+"""Every chart draws in every format, every glyph of every label exists in the CJK font, and
+5 or 50 rows with long Chinese names keep their labels apart and inside the picture."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import pytest
+
+from tracker import charts
+from tracker.charts import data, draw, fonts, review_pdf
+from tracker.services import review
+
+
+def every_chart(org, week):
+    yield charts.unit_chart(org.admin, week, org.party, "avg")
+    yield charts.unit_chart(data.PUBLIC, week, org.party, "participation")
+    yield charts.unit_chart(org.admin, week, org.party, "total")
+    yield charts.member_chart(org.admin, week, org.party, 1)
+    yield charts.member_chart(org.m1, week, org.party, 10)
+    yield charts.unit_trend(org.b1, week.end)
+    yield charts.member_trend(org.m1, week.end)
+
+
+def assert_covered(text: str) -> None:
+    missing = fonts.missing_glyphs(text)
+    assert not missing, f"{sorted(missing)} of {text!r} are missing from {fonts.cjk_font()}"
+
+
+def test_the_font_is_the_installed_noto_sans_cjk():
+    font = fonts.cjk_font()
+    assert font.family == "Noto Sans CJK SC"
+    assert font.path.endswith((".ttc", ".otf", ".ttf"))
+
+
+def test_the_glyph_check_notices_a_missing_character():
+    assert fonts.missing_glyphs("学习报表 2026-W47") == set()
+    assert fonts.missing_glyphs("学习\U0001f600") == {"\U0001f600"}
+
+
+def test_every_label_of_every_chart_has_its_glyphs(org, week):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = 0
+        for chart in every_chart(org, week):
+            for text in draw.texts(chart):
+                assert_covered(text)
+                drawn += 1
+            charts.render(chart, "png")
+        r = review.build(org.admin, org.party, review.parse_quarter("2026-Q4"))
+        for text in review_pdf.review_texts(r, charts.unit_trend(org.party), "生成于 今天"):
+            assert_covered(text)
+            drawn += 1
+    glyph_warnings = [str(w.message) for w in caught if "missing from" in str(w.message)]
+    assert glyph_warnings == []
+    assert drawn > 50
+
+
+@pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_charts_render_in_each_format(org, week, fmt, magic):
+    body = charts.render(charts.unit_chart(org.admin, week, org.party), fmt)
+    assert body.startswith(magic)
+
+
+def test_the_title_names_the_week_and_the_time_it_was_drawn(org, week):
+    chart = charts.unit_chart(org.admin, week, org.party)
+    with matplotlib.rc_context(fonts.rc()):
+        title = draw.figure(chart)._suptitle.get_text()
+    assert "2026-W47" in title and f"生成于 {chart.generated_at:%Y-%m-%d %H:%M}" in title
+    assert data.MOTTO in list(draw.texts(chart))
+
+
+def label_boxes(chart):
+    with matplotlib.rc_context(fonts.rc()):
+        fig = draw.figure(chart)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        labels = [t for t in ax.get_yticklabels() if t.get_text()]
+        return [t.get_window_extent(renderer) for t in labels], fig.bbox
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_long_unit_names_neither_overlap_nor_leave_the_picture(org, many_units, week, n):
+    committee = many_units(n)
+    chart = charts.unit_chart(org.admin, week, committee)
+    assert len(chart.bars) == n
+    boxes, frame = label_boxes(chart)
+    assert len(boxes) == n
+    for box in boxes:
+        assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1
+        assert box.y0 >= frame.y0 - 1 and box.y1 <= frame.y1 + 1
+    ordered = sorted(boxes, key=lambda b: b.y0)
+    for lower, upper in zip(ordered, ordered[1:], strict=False):
+        assert lower.y1 <= upper.y0 + 0.5, "two unit labels overlap"
+
+
+def test_fit_wraps_by_display_width_and_marks_a_cut():
+    assert draw.fit("办公室党支部", 22) == "办公室党支部"
+    two = draw.fit("教育科学文化卫生工作委员会党支部", 22, 2)
+    assert two == "教育科学文化卫生工作委\n员会党支部"
+    cut = draw.fit("市人大常委会教育科学文化卫生工作委员会第1党支部", 12, 1)
+    assert cut.endswith("…") and draw.width(cut) <= 12
+
+
+def test_the_legend_names_the_top_three_and_the_target_line(org, week):
+    """Every board with a target shows the dashed line and says what it is, for anyone."""
+    for viewer in (org.admin, data.PUBLIC):
+        chart = charts.unit_chart(viewer, week, org.party, "avg")
+        assert chart.target is not None
+        fig = draw.figure(chart)
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "前三名 ★" in labels
+        assert chart.target_text in labels
+        assert any(list(line.get_xdata()) == [chart.target] * 2 for line in ax.get_lines())
+
+
+def test_an_empty_board_draws_its_message_without_warnings(org):
+    """A week nobody reported in (or nothing public to show) still makes a clean picture."""
+    from tracker.domain.periods import parse_period_key
+
+    empty_week = parse_period_key("2026-W30")
+    made = [
+        charts.unit_chart(data.PUBLIC, empty_week, org.party, "avg"),
+        charts.member_chart(data.PUBLIC, empty_week, org.b2, 10),
+    ]
+    assert any(not chart.bars for chart in made)
+    for chart in made:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert charts.render(chart, "png").startswith(b"\x89PNG")
+        if not chart.bars:
+            assert "本期暂无数据" in set(draw.texts(chart))

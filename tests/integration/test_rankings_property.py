@@ -1,0 +1,324 @@
+"""Roll-up rankings equal a brute-force computation from daily rows (SPEC §2).
+
+For random organisations, rosters (joins, moves, retirements), reports and awards, every
+period kind, every subtree and every metric is compared with a day-by-day count written
+independently here; rebuilding the roll-ups from scratch must give what the writes built.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, update
+
+from tests.conftest import TODAY
+from tracker.domain.periods import KINDS, period_of
+from tracker.domain.ranking import METRICS
+from tracker.domain.validation import ReportInput, ValidationError
+from tracker.extensions import db
+from tracker.models import (
+    Adjustment,
+    AuditEntry,
+    DailyReport,
+    LeaderRole,
+    Member,
+    Membership,
+    PeriodPoints,
+    QuizResult,
+    ReportItem,
+    RosterStats,
+    SubtreePoints,
+    SubtreeScore,
+    SubtreeTotals,
+    Unit,
+)
+from tracker.models.fairplay import FairPlayFlag, TokenWrite
+from tracker.services import adjustments, org, rankings, rollups, tx
+from tracker.services import reports as report_service
+
+START = date(2026, 8, 24)  # a Monday, 13 weeks before TODAY
+SPAN = (TODAY - START).days  # 91
+
+day_offset = st.integers(0, SPAN)
+
+organisations = st.fixed_dictionaries(
+    {
+        # parent index of each unit after the root: a random tree
+        "parents": st.lists(st.integers(0, 20), min_size=1, max_size=6),
+        "members": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "unit": st.integers(0, 20),
+                    "joined": st.integers(0, 40),
+                    "left": st.none() | st.integers(30, SPAN + 20),
+                    "moves": st.lists(
+                        st.tuples(st.integers(1, 60), st.integers(0, 20)), max_size=2
+                    ),
+                    "rejoin": st.none() | st.integers(0, 50),
+                }
+            ),
+            min_size=1,
+            max_size=7,
+        ),
+        "reports": st.lists(
+            st.tuples(st.integers(0, 20), day_offset, st.integers(0, 54)), max_size=40
+        ),
+        "awards": st.lists(
+            st.tuples(st.integers(0, 20), day_offset, st.integers(-5, 10).filter(bool)),
+            max_size=6,
+        ),
+        "probes": st.lists(day_offset, min_size=1, max_size=2),
+    }
+)
+
+
+def wipe() -> None:
+    for model in (
+        AuditEntry,
+        FairPlayFlag,
+        TokenWrite,
+        PeriodPoints,
+        SubtreePoints,
+        SubtreeScore,
+        SubtreeTotals,
+        RosterStats,
+        QuizResult,
+        ReportItem,
+        DailyReport,
+        Adjustment,
+        LeaderRole,
+        Membership,
+    ):
+        db.session.execute(delete(model))
+    db.session.execute(delete(Member))
+    db.session.execute(update(Unit).values(parent_id=None))
+    db.session.execute(delete(Unit))
+    db.session.commit()
+
+
+def build(spec) -> tuple[list[Unit], list[Member], Member]:
+    with tx.write():
+        root = org.add_unit("根", "党组")
+        units = [root]
+        for i, p in enumerate(spec["parents"]):
+            units.append(org.add_unit(f"单位{i}", "支部", units[p % len(units)]))
+        admin = org.add_member("管理员", root, START - timedelta(days=400), is_admin=True)
+        members = []
+        for i, m in enumerate(spec["members"]):
+            joined = START + timedelta(days=m["joined"])
+            left = START + timedelta(days=m["left"]) if m["left"] is not None else None
+            if left is not None and left < joined:
+                left = None
+            members.append(
+                org.add_member(f"党员{i}", units[m["unit"] % len(units)], joined, active_to=left)
+            )
+    return units, members, admin
+
+
+def act(spec, units, members, admin) -> None:
+    """Reports and awards, interleaved with moves and changes of active dates."""
+    todo = []
+    for i, (m, off, total) in enumerate(spec["reports"]):
+        todo.append((off, 0, i, ("report", m, off, total)))
+    for i, (m, off, points) in enumerate(spec["awards"]):
+        todo.append((off, 1, i, ("award", m, off, points)))
+    for mi, m in enumerate(spec["members"]):
+        at = m["joined"]
+        for j, (gap, unit) in enumerate(m["moves"]):
+            at += gap
+            todo.append((at, 2, j, ("move", mi, unit, at)))
+        if m["rejoin"] is not None:
+            todo.append((SPAN // 2, 3, mi, ("rejoin", mi, m["rejoin"])))
+    for _, _, _, op in sorted(todo, key=lambda t: t[:3]):
+        kind = op[0]
+        if kind == "report":
+            member = members[op[1] % len(members)]
+            day = START + timedelta(days=op[2])
+            try:
+                report_service.put(admin, member, day, ReportInput(total=op[3]))
+            except ValidationError as e:
+                assert set(e.errors) == {"date"}, e.errors  # only days off the roster
+        elif kind == "award":
+            member = members[op[1] % len(members)]
+            try:
+                adjustments.give(admin, member, START + timedelta(days=op[2]), op[3], "奖励")
+            except ValidationError as e:
+                assert set(e.errors) == {"date"}, e.errors
+        elif kind == "move":
+            member = members[op[1]]
+            day = START + timedelta(days=op[3])
+            last = max(ms.valid_from for ms in member.memberships)
+            if day > last:
+                org.move_member(member, units[op[2] % len(units)], day)
+        else:  # the member's active dates change after the fact (retired earlier, or rejoined)
+            member = members[op[1]]
+            new_from = START + timedelta(days=op[2])
+            if member.active_to is not None and member.active_to < new_from:
+                with pytest.raises(org.OrgError):
+                    org.set_active_dates(member, new_from, member.active_to)
+            else:
+                org.set_active_dates(member, new_from, member.active_to)
+
+
+class World:
+    """Independent, day-by-day facts read straight from the stored rows."""
+
+    def __init__(self) -> None:
+        self.units = {u.id: u for u in db.session.execute(select(Unit)).scalars()}
+        self.members = list(db.session.execute(select(Member)).scalars())
+        self.memberships = list(db.session.execute(select(Membership)).scalars())
+        self.reports = {
+            (r.member_id, r.day): r.total for r in db.session.execute(select(DailyReport)).scalars()
+        }
+        self.awards: dict[tuple[int, date], int] = {}
+        for a in db.session.execute(select(Adjustment)).scalars():
+            self.awards[(a.member_id, a.day)] = self.awards.get((a.member_id, a.day), 0) + a.points
+
+    def unit_of(self, member: Member, day: date) -> Unit | None:
+        if day < member.active_from or (member.active_to and day > member.active_to):
+            return None
+        for ms in self.memberships:
+            if (
+                ms.member_id == member.id
+                and ms.valid_from <= day
+                and (ms.valid_to is None or day <= ms.valid_to)
+            ):
+                return self.units[ms.unit_id]
+        return None
+
+    def in_subtree(self, unit: Unit | None, top: Unit) -> bool:
+        while unit is not None:
+            if unit.id == top.id:
+                return True
+            unit = self.units.get(unit.parent_id) if unit.parent_id else None
+        return False
+
+    def facts(self, period, top: Unit) -> dict[int, dict]:
+        out = {}
+        for m in self.members:
+            days = [
+                period.start + timedelta(days=i)
+                for i in range(period.days)
+                if self.in_subtree(self.unit_of(m, period.start + timedelta(days=i)), top)
+            ]
+            if not days:
+                continue
+            out[m.id] = {
+                "points": sum(
+                    self.reports.get((m.id, d), 0) + self.awards.get((m.id, d), 0) for d in days
+                ),
+                "reported": sum(1 for d in days if self.reports.get((m.id, d), 0) > 0),
+                "active": sum(1 for d in days if d <= TODAY),
+            }
+        return out
+
+    def member_ranks(self, period, top: Unit) -> dict[int, tuple[int, int]]:
+        facts = self.facts(period, top)
+        return {
+            m: (f["points"], 1 + sum(1 for g in facts.values() if g["points"] > f["points"]))
+            for m, f in facts.items()
+        }
+
+    def unit_values(self, period, parent: Unit, metric: str) -> dict[int, tuple]:
+        values = {}
+        for child in self.units.values():
+            if child.parent_id != parent.id:
+                continue
+            facts = self.facts(period, child)
+            roster = len(facts)
+            points = sum(f["points"] for f in facts.values())
+            if roster == 0:
+                value = None
+            elif metric == "avg":
+                value = Fraction(points, roster)
+            elif metric == "participation":
+                value = Fraction(sum(1 for f in facts.values() if f["reported"]), roster)
+            elif metric == "activity":
+                active = sum(f["active"] for f in facts.values())
+                reported = sum(f["reported"] for f in facts.values())
+                value = Fraction(reported, active) if active else Fraction(0)
+            else:
+                value = points
+            values[child.id] = value
+        ranked = {}
+        for uid, v in values.items():
+            rank = (
+                None
+                if v is None
+                else 1 + sum(1 for w in values.values() if w is not None and w > v)
+            )
+            ranked[uid] = (v, rank)
+        return ranked
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(spec=organisations)
+def test_rollup_rankings_equal_brute_force_for_every_period_subtree_and_metric(ctx, spec):
+    wipe()
+    units, members, admin = build(spec)
+    act(spec, units, members, admin)
+    db.session.expire_all()
+    world = World()
+    for probe in spec["probes"]:
+        for kind in KINDS:
+            period = period_of(kind, START + timedelta(days=probe))
+            for unit in units:
+                board = rankings.member_board(period, unit)
+                got = {s.member_id: (s.points, s.rank) for s in board.standings}
+                assert got == world.member_ranks(period, unit), (kind, period, unit.name)
+                previous = world.member_ranks(period.previous(), unit)
+                for s in board.standings:
+                    expected = (
+                        previous[s.member_id][1] - s.rank if s.member_id in previous else None
+                    )
+                    assert s.change == expected
+                for viewer in [*members[:3], admin]:
+                    for limit, around in ((1, 1), (2, 2)):
+                        got = rankings.member_slice(
+                            period, unit, viewer.id, limit=limit, around=around
+                        )
+                        expect_slice(board, viewer.id, got, limit, around)
+                if not org.children(unit):
+                    continue
+                for metric in METRICS:
+                    got_units = {
+                        s.unit.id: (s.value, s.rank)
+                        for s in rankings.unit_board(period, unit, metric)
+                    }
+                    assert got_units == world.unit_values(period, unit, metric), (
+                        kind,
+                        metric,
+                        unit.name,
+                    )
+    incremental = rollups.stored()
+    subtrees = rollups.stored_subtrees()
+    rollups.rebuild_all()
+    assert rollups.stored() == incremental
+    assert rollups.stored_subtrees() == subtrees
+
+
+def expect_slice(board, member_id, got, limit, around) -> None:
+    """The top, the member's row and neighbours, as cut from the whole board."""
+
+    def facts(rows):
+        return [
+            (s.member_id, s.points, s.reported_days, s.active_days, s.rank, s.change) for s in rows
+        ]
+
+    rows = board.standings
+    i = board.position(member_id)
+    assert got.roster_size == len(rows)
+    assert facts(got.top) == facts(rows[:limit])
+    if i is None:
+        assert got.me is None and got.window == []
+        return
+    assert facts([got.me]) == facts([rows[i]])
+    assert facts(got.window) == facts(rows[max(0, i - around) : i + around + 1])
