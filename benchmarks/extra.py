@@ -1,0 +1,431 @@
+"""Benchmarks beyond the boards, on a database benchmarks/run.py has built.
+
+    .venv/bin/python benchmarks/extra.py --scale province            # SQLite file of that scale
+    .venv/bin/python benchmarks/extra.py --database postgresql+psycopg://postgres@127.0.0.1/bench
+
+Self-report writes through gunicorn on 127.0.0.1 (a bounded load: a count and a time limit),
+resident memory of its workers, chart rendering cold, warm and answered by ETag, the daily
+reminder selection, and an XLSX import of daily reports. Each figure is printed beside a
+baseline measured in the same run. Nothing here asserts a time. Writes go to TODAY, which
+the generated data leaves empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from run import TODAY, timed  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from tracker import create_app  # noqa: E402
+from tracker.domain.periods import period_of  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+from tracker.models import Member, Membership, Unit  # noqa: E402
+from tracker.services import org, tx  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> dict:
+    samples = sorted(samples)
+    if not samples:
+        return {}
+
+    def at(q: float) -> float:
+        return round(samples[min(len(samples) - 1, int(round(q * (len(samples) - 1))))], 3)
+
+    return {"p50_ms": round(statistics.median(samples), 3), "p95_ms": at(0.95), "p99_ms": at(0.99)}
+
+
+def show(name: str, figure: dict, baseline: dict | None, note: str = "") -> dict:
+    def cell(f, key):
+        return f"{f[key]:>9.2f}" if f and key in f else f"{'':>9}"
+
+    print(
+        f"{name:44} {cell(figure, 'p50_ms')} {cell(figure, 'p95_ms')} {cell(figure, 'p99_ms')}"
+        f" {cell(baseline, 'p50_ms')} {cell(baseline, 'p95_ms')}  {note}",
+        flush=True,
+    )
+    return {"figure": name, "value": figure, "baseline": baseline, "note": note}
+
+
+def admin_token() -> str:
+    from tracker.security import issue_token
+
+    admin = db.session.execute(
+        select(Member).where(Member.login == "bench-admin")
+    ).scalar_one_or_none()
+    if admin is None:
+        with tx.write():
+            admin = org.add_member(
+                "基准测试管理员", org.root_unit(), TODAY - timedelta(days=400), is_admin=True
+            )
+            admin.login = "bench-admin"
+    return issue_token(admin)
+
+
+def writers(count: int) -> list[int]:
+    """Members on the roster today, who have no report for today yet."""
+    return list(
+        db.session.execute(
+            select(Membership.member_id)
+            .join(Member, Member.id == Membership.member_id)
+            .where(
+                Membership.valid_to.is_(None),
+                Member.active_to.is_(None),
+                Member.is_admin.is_(False),
+            )
+            .order_by(Membership.member_id.desc())
+            .limit(count)
+        ).scalars()
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def load(port: int, token: str, members: list[int], *, count: int, seconds: float, threads: int):
+    """PUT today's total for distinct members from ``threads`` clients; stop at either limit."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    queue = iter(members[:count])
+    deadline = time.perf_counter() + seconds
+    day = TODAY.isoformat()
+
+    def worker() -> None:
+        rng = random.Random()
+        while time.perf_counter() < deadline:
+            with lock:
+                member_id = next(queue, None)
+            if member_id is None:
+                return
+            body = json.dumps({"total": rng.randint(1, 40)})
+            t0 = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request(
+                "PUT",
+                f"/api/v1/reports/{day}?member={member_id}",
+                body=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            status = conn.getresponse().status
+            conn.close()
+            elapsed = (time.perf_counter() - t0) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return latencies, statuses, time.perf_counter() - started
+
+
+def bench_writes(url: str, results: list, count: int, seconds: float, workers: int) -> None:
+    from tracker.domain.validation import ReportInput
+    from tracker.services import reports
+
+    token = admin_token()
+    admin = db.session.execute(select(Member).where(Member.login == "bench-admin")).scalar_one()
+    members = writers(count + 300)
+    count = min(count, len(members) - 300)
+    # Baseline: the same write in-process (validation, roll-ups, audit; no HTTP, no contention).
+    samples = []
+    for member_id in members[count : count + 300]:
+        member = db.session.get(Member, member_id)
+        t0 = time.perf_counter()
+        reports.put(admin, member, TODAY, ReportInput(total=random.randint(1, 40)))
+        samples.append((time.perf_counter() - t0) * 1000)
+    in_process = percentiles(samples)
+    port = free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        TRACKER_FIXED_TODAY=TODAY.isoformat(),
+        TRACKER_SECRET_KEY="bench-" + os.urandom(8).hex(),
+    )
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "tracker:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        load(port, token, members[count:count], count=0, seconds=1, threads=1)
+        latencies, statuses, wall = load(
+            port, token, members, count=count, seconds=seconds, threads=workers * 4
+        )
+        figure = percentiles(latencies)
+        rate = round(len(latencies) / wall, 1)
+        figure["per_second"] = rate
+        figure["requests"] = len(latencies)
+        figure["statuses"] = statuses
+        results.append(
+            show(
+                f"self-report PUT via gunicorn ({workers} workers)",
+                figure,
+                in_process,
+                f"{rate}/s over {len(latencies)} requests {statuses}; baseline: in-process put",
+            )
+        )
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+        ).stdout.split()
+        worker_rss = [rss_mb(int(pid)) for pid in children]
+        master = rss_mb(server.pid)
+        results.append(
+            {
+                "figure": "web worker resident memory (MB)",
+                "value": worker_rss,
+                "baseline": master,
+                "note": "after the write load; baseline: the gunicorn master (no app loaded)",
+            }
+        )
+        print(f"{'web worker RSS after load (MB)':44} {worker_rss}  master {master}", flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def bench_charts(results: list, repeat: int) -> None:
+    from tracker.charts import data as chart_data
+    from tracker.charts import draw
+
+    root = org.root_unit()
+    admin = db.session.execute(select(Member).where(Member.login == "bench-admin")).scalar_one()
+    week = period_of("week", TODAY - timedelta(days=7))
+    t0 = time.perf_counter()
+    chart = chart_data.unit_chart(admin, week, root)
+    draw.render(chart, "png")
+    cold = {"p50_ms": round((time.perf_counter() - t0) * 1000, 3)}
+    cold["p95_ms"] = cold["p50_ms"]
+    warm, _ = timed(repeat, lambda: draw.render(chart_data.unit_chart(admin, week, root), "png"))
+    data_only, _ = timed(repeat, chart_data.unit_chart, admin, week, root)
+    results.append(
+        show("unit chart PNG · cold (first in process)", cold, data_only, "baseline: data only")
+    )
+    results.append(show("unit chart PNG · warm render", warm, data_only, "baseline: data only"))
+    from flask import current_app
+
+    client = current_app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token()}"
+    url = f"/api/v1/charts/units.png?period={week.key}&parent={root.id}"
+    first = client.get(url)
+    etag = first.headers.get("ETag", "")
+    cached, response = timed(repeat, client.get, url, headers={"If-None-Match": etag})
+    full, _ = timed(max(3, repeat // 3), client.get, url)
+    results.append(
+        show(
+            "unit chart via API · ETag answered (304)",
+            cached,
+            full,
+            f"status {response.status_code}; baseline: the full 200 response",
+        )
+    )
+
+
+def bench_reminders(results: list) -> None:
+    from sqlalchemy import func
+
+    from tracker.models import DailyReport
+    from tracker.services.reminders import selection
+
+    day = TODAY  # a Monday on which nobody has reported yet: everyone is a candidate
+    figure, chosen = timed(3, selection.daily, day, None)
+
+    def plain():
+        reported = select(DailyReport.member_id).where(DailyReport.day == day)
+        return db.session.execute(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.active_to.is_(None), Member.id.not_in(reported))
+        ).scalar_one()
+
+    baseline, _ = timed(3, plain)
+    results.append(
+        show(
+            "daily reminder selection (all members)",
+            figure,
+            baseline,
+            f"{len(chosen.recipients) if hasattr(chosen, 'recipients') else '?'} chosen; "
+            "baseline: one SQL count of members without a report",
+        )
+    )
+
+
+def bench_import(results: list, rows: int, commit_rows: int) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    from tracker.services import imports
+
+    day = TODAY - timedelta(days=1)
+    admin = db.session.execute(select(Member).where(Member.login == "bench-admin")).scalar_one()
+    people = db.session.execute(
+        select(Member.name, Unit.name)
+        .join(Membership, Membership.member_id == Member.id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(
+            Membership.valid_to.is_(None),
+            Membership.valid_from <= day,
+            Member.active_from <= day,
+            Member.active_to.is_(None),
+            Member.is_admin.is_(False),
+        )
+        .order_by(Member.id)
+        .limit(rows)
+    ).all()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["姓名", "单位", "日期", "今日积分", "备注"])
+    for name, unit in people:
+        sheet.append([name, unit, day, random.randint(1, 40), ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    t0 = time.perf_counter()
+    for _ in load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True):
+        pass
+    read_only = {"p50_ms": round((time.perf_counter() - t0) * 1000, 1)}
+    read_only["p95_ms"] = read_only["p50_ms"]
+    t0 = time.perf_counter()
+    result = imports.preview("reports", "bench.xlsx", data, admin, backfill_days=400)
+    preview = {"p50_ms": round((time.perf_counter() - t0) * 1000, 1)}
+    preview["p95_ms"] = preview["p50_ms"]
+    errors = getattr(result, "errors", []) or []
+    results.append(
+        show(
+            f"XLSX import preview ({len(people)} rows)",
+            preview,
+            read_only,
+            f"{len(errors)} row errors {[str(e) for e in errors[:2]]}; "
+            "baseline: reading the sheet with openpyxl",
+        )
+    )
+    if commit_rows < len(people):  # a commit of the first rows only, said in the figure's name
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(["姓名", "单位", "日期", "今日积分", "备注"])
+        for name, unit in people[:commit_rows]:
+            sheet.append([name, unit, day, random.randint(1, 40), ""])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+        people = people[:commit_rows]
+    t0 = time.perf_counter()
+    try:
+        imports.commit("reports", "bench.xlsx", data, admin, backfill_days=400)
+        note = "committed"
+    except Exception as e:  # report what happened, the figure still stands
+        note = f"{e.__class__.__name__}"
+    committed = {"p50_ms": round((time.perf_counter() - t0) * 1000, 1)}
+    committed["p95_ms"] = committed["p50_ms"]
+    results.append(show(f"XLSX import commit ({len(people)} rows)", committed, read_only, note))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--database", help="SQLAlchemy URL (default: the scale's SQLite file)")
+    parser.add_argument("--name", help="results name (default: <scale>-<dialect>-extra)")
+    parser.add_argument("--writes", type=int, default=5_000, help="at most this many PUTs")
+    parser.add_argument("--seconds", type=float, default=20, help="and for at most this long")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--import-commit-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    url = args.database or f"sqlite:///{ROOT / 'benchmarks' / '.data' / (args.scale + '.sqlite')}"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": tempfile.mkdtemp(prefix="tracker-bench-"),
+            "FIXED_TODAY": TODAY.isoformat(),
+            "SECRET_KEY": os.urandom(16).hex(),
+        }
+    )
+    results: list[dict] = []
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        print(
+            f"\n{args.scale} on {dialect}: ms\n{'figure':44} {'p50':>9} {'p95':>9} {'p99':>9}"
+            f" {'base p50':>9} {'base p95':>9}"
+        )
+        bench_writes(url, results, args.writes, args.seconds, args.workers)
+        db.session.remove()
+        bench_charts(results, args.repeat)
+        bench_reminders(results)
+        bench_import(results, args.import_rows, args.import_commit_rows)
+    name = args.name or f"{args.scale}-{dialect}-extra"
+    out = ROOT / "benchmarks" / "results" / f"{name}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "dialect": dialect,
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}",
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "figures": results,
+            },
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"\nwritten {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
