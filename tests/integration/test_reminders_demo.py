@@ -54,3 +54,19 @@ def test_dry_run_on_a_weekend_sends_nothing_and_says_why(app, ctx):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["reminders", "run", "daily", "--date", "2026-11-21", "--dry-run"])
     assert result.exit_code == 0 and "周末不提醒" in result.output
+
+
+def test_dry_run_in_quiet_hours_still_lists_and_says_a_real_run_would_wait(app, ctx):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    args = ["reminders", "run", "daily", "--date", FRIDAY.isoformat(), "--dry-run"]
+    evening = runner.invoke(args=[*args, "--at", "20:00"])
+    night = runner.invoke(args=[*args, "--at", "22:30"])
+    assert evening.exit_code == 0 and night.exit_code == 0, night.output
+    listed = [line for line in night.output.splitlines() if line.startswith("member:")]
+    assert listed and listed == [
+        line for line in evening.output.splitlines() if line.startswith("member:")
+    ]
+    assert "正式运行此时会暂缓：免打扰时段 21:30–08:00" in night.output
+    assert "暂缓" not in evening.output
+    assert db.session.execute(select(Delivery)).first() is None

@@ -30,10 +30,15 @@ class RunResult:
     dry_run: bool = False
 
     def summary(self) -> str:
-        if self.held:
+        if self.held and not self.dry_run:
             return f"{self.job} {self.period}: 未发送（{self.held}）"
         head = f"{self.job} {self.period}: {len(self.planned)} 条"
-        parts = [head + ("（演练，未发送）" if self.dry_run else "")]
+        if self.dry_run:
+            # A dry run always lists who would be reached; a hold only says what a real run
+            # would do at this moment, so it is reported beside the list, not instead of it.
+            held = f"；正式运行此时会暂缓：{self.held}" if self.held else ""
+            head += f"（演练，未发送{held}）"
+        parts = [head]
         if not self.dry_run:
             parts.append(f"新增 {self.new}")
             parts.extend(f"{k} {v}" for k, v in sorted(self.counts.items()))
