@@ -50,6 +50,33 @@ def api_login_required():
     return None
 
 
+def nul_field() -> str | None:
+    """The name of the first query, form or JSON field that holds a NUL character, if any."""
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key.replace("\x00", "")
+    if request.is_json:
+        return _nul_in_json(request.get_json(silent=True), "body")
+    return None
+
+
+def _nul_in_json(value, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = "\x00" in key and path or _nul_in_json(item, str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_in_json(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 ZH = {
     400: ("请求有误", "提交的内容无法处理，请返回重试。"),
     403: ("无权访问", "你没有查看或修改这项内容的权限。"),
@@ -63,6 +90,14 @@ ZH = {
 def init_app(app: Flask) -> None:
     from tracker.services.access import Forbidden
     from tracker.web.params import BadParam
+
+    @app.before_request
+    def _refuse_nul_characters():
+        # No text column may hold U+0000 (PostgreSQL refuses it outright), and no real input
+        # contains one: refuse it at the door, naming the field, before anything is read.
+        name = nul_field()
+        if name is not None:
+            raise BadParam(name, f"{name} 含有空字符（U+0000），请删除后重试")
 
     @app.errorhandler(BadParam)
     def _bad_param(e: BadParam):
