@@ -260,3 +260,42 @@ def test_templates_read_back_with_the_columns_the_import_needs(org, kind, fmt):
     assert table.header_row == 1 and len(table.rows) >= 1
     result = imports.preview(kind, f"t.{fmt}", data, org.admin)
     assert not any(e.row == 1 for e in result.errors), result.errors
+
+
+def test_an_import_keeps_every_roll_up_equal_to_a_rebuild(org):
+    """Imports apply their changes in bulk; the result must be what a rebuild computes.
+
+    Reports already stored are replaced (up, down, to zero, from zero), and two members moved
+    to other units in the middle of the periods.
+    """
+    from tracker.services import rollups
+
+    with tx.write():
+        org_service.move_member(org.m2, org.g1, TODAY - timedelta(days=10))
+        org_service.move_member(org.m3, org.b1, TODAY - timedelta(days=40))
+    rng = random.Random(11)
+    people = [org.admin, org.leader, org.m1, org.m2, org.m3]
+    days = [TODAY - timedelta(days=d) for d in range(0, 60, 3)]
+    for day in days[::2]:
+        for person in people[1:]:
+            reports.put(org.admin, person, day, ReportInput(total=rng.randint(0, 30)))
+    body = []
+    for day in days:
+        for person in people:
+            total = rng.choice([0, 0, 5, 17, 30, rng.randint(1, 40)])
+            body.append([person.name, "", day.isoformat(), total, ""])
+    result = imports.commit("reports", "f.xlsx", xlsx([HEADER, *body]), org.admin)
+    assert result.committed and result.counts["替换"] > 10 and result.counts["新增"] > 10
+
+    incremental, subtrees = rollups.stored(), rollups.stored_subtrees()
+    rollups.rebuild_all()
+    assert rollups.stored() == incremental
+    assert rollups.stored_subtrees() == subtrees
+    week = period_of("week", TODAY)
+    by_name = {p.name: p.id for p in people}
+    expected = {p.id: 0 for p in people}
+    for name, _, day, total, _ in body:
+        if week.contains(date.fromisoformat(day)):
+            expected[by_name[name]] += total
+    board = rankings.member_board(week, org.root)
+    assert {s.member_id: s.points for s in board.standings} == expected

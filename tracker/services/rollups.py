@@ -102,6 +102,125 @@ UPSERT_TOTALS = (
 )
 
 
+Change = tuple[int, date, int, int]  # member, day, change of points, change of reported days
+
+
+def apply_many(changes: Iterable[Change]) -> int:
+    """Apply many days' changes at once (an import): the same result as ``apply`` for each.
+
+    The changes are summed per period in Python, then every roll-up table is updated by a few
+    set-based statements over temporary tables, whatever the number of rows. A day on which
+    the member belonged to no unit while active counts nowhere, as in a rebuild.
+    Returns the number of period rows changed.
+    """
+    per_day: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+    for member_id, day, points, reported in changes:
+        cell = per_day[(member_id, day)]
+        cell[0] += points
+        cell[1] += reported
+    spans: dict[int, list[Span]] = {}
+    members = sorted({m for m, _ in per_day})
+    for i in range(0, len(members), 5_000):
+        spans.update(_spans_by_member(members[i : i + 5_000]))
+    totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for (member_id, day), (points, reported) in per_day.items():
+        if not points and not reported:
+            continue
+        unit_id = next((u for f, la, u in spans.get(member_id, ()) if f <= day <= la), None)
+        if unit_id is None:
+            continue
+        for kind in KINDS:
+            cell = totals[(kind, period_of(kind, day).start, member_id, unit_id)]
+            cell[0] += points
+            cell[1] += reported
+    rows = [
+        (kind, driver.sql_date(start), member_id, unit_id, points, reported)
+        for (kind, start, member_id, unit_id), (points, reported) in sorted(totals.items())
+        if points or reported
+    ]
+    if not rows:
+        return 0
+    units = sorted({r[3] for r in rows})
+    paths = dict(driver.query("SELECT id, path FROM unit"))
+    ancestry = [
+        (unit_id, int(a)) for unit_id in units for a in paths[unit_id].strip("/").split("/") if a
+    ]
+    date_type = "DATE" if db.session.get_bind().dialect.name == "postgresql" else "TEXT"
+    for statement in (
+        "DROP TABLE IF EXISTS rollup_delta",
+        "DROP TABLE IF EXISTS rollup_ancestry",
+        "DROP TABLE IF EXISTS rollup_subtree",
+        "CREATE TEMPORARY TABLE rollup_delta (kind VARCHAR(8), period_start "
+        f"{date_type}, member_id INTEGER, unit_id INTEGER, points INTEGER, reported INTEGER)",
+        "CREATE TEMPORARY TABLE rollup_ancestry (unit_id INTEGER, ancestor_id INTEGER)",
+    ):
+        db.session.execute(text(statement))
+    driver.execute_many("INSERT INTO rollup_delta VALUES (?, ?, ?, ?, ?, ?)", rows)
+    driver.execute_many("INSERT INTO rollup_ancestry VALUES (?, ?)", ancestry)
+    for statement in BULK_STATEMENTS:
+        db.session.execute(text(statement))
+    return len(rows)
+
+
+# The subtree change table holds, per (ancestor, kind, period, member), the change and the
+# standing before it, so score counts and totals move the member out of the old standing and
+# into the new one, as ``_shift`` does for a single write.
+_OLD_NEW = (
+    "SELECT ancestor_id, kind, period_start, old_points AS points, -1 AS sign "
+    "FROM rollup_subtree WHERE old_points <> 0 UNION ALL "
+    "SELECT ancestor_id, kind, period_start, old_points + points, 1 "
+    "FROM rollup_subtree WHERE old_points + points <> 0"
+)
+BULK_STATEMENTS = (
+    "INSERT INTO period_points (kind, period_start, member_id, unit_id, points, reported_days) "
+    "SELECT kind, period_start, member_id, unit_id, points, reported FROM rollup_delta "
+    "WHERE true ON CONFLICT (kind, period_start, member_id, unit_id) DO UPDATE "
+    "SET points = period_points.points + excluded.points, "
+    "reported_days = period_points.reported_days + excluded.reported_days",
+    "CREATE TEMPORARY TABLE rollup_subtree AS "
+    "SELECT c.ancestor_id, c.kind, c.period_start, c.member_id, c.points, c.reported, "
+    "COALESCE(s.points, 0) AS old_points, COALESCE(s.reported_days, 0) AS old_reported "
+    "FROM (SELECT a.ancestor_id, d.kind, d.period_start, d.member_id, "
+    "SUM(d.points) AS points, SUM(d.reported) AS reported "
+    "FROM rollup_delta d JOIN rollup_ancestry a ON a.unit_id = d.unit_id "
+    "GROUP BY a.ancestor_id, d.kind, d.period_start, d.member_id) AS c "
+    "LEFT JOIN subtree_points s ON s.ancestor_id = c.ancestor_id AND s.kind = c.kind "
+    "AND s.period_start = c.period_start AND s.member_id = c.member_id",
+    "INSERT INTO subtree_points "
+    "(ancestor_id, kind, period_start, member_id, points, reported_days) "
+    "SELECT ancestor_id, kind, period_start, member_id, points, reported FROM rollup_subtree "
+    "WHERE true ON CONFLICT (ancestor_id, kind, period_start, member_id) DO UPDATE "
+    "SET points = subtree_points.points + excluded.points, "
+    "reported_days = subtree_points.reported_days + excluded.reported_days",
+    "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
+    "SELECT ancestor_id, kind, period_start, 1, points, SUM(sign) "
+    f"FROM ({_OLD_NEW}) AS m WHERE true GROUP BY ancestor_id, kind, period_start, points "
+    "HAVING SUM(sign) <> 0 "
+    "ON CONFLICT (ancestor_id, kind, period_start, width, floor) "
+    "DO UPDATE SET members = subtree_score.members + excluded.members",
+    "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
+    f"SELECT ancestor_id, kind, period_start, {BAND}, band, SUM(sign) FROM ("
+    f"SELECT ancestor_id, kind, period_start, points - ((points % {BAND}) + {BAND}) % {BAND} "
+    f"AS band, sign FROM ({_OLD_NEW}) AS m) AS b WHERE true "
+    "GROUP BY ancestor_id, kind, period_start, band HAVING SUM(sign) <> 0 "
+    "ON CONFLICT (ancestor_id, kind, period_start, width, floor) "
+    "DO UPDATE SET members = subtree_score.members + excluded.members",
+    "INSERT INTO subtree_totals "
+    "(ancestor_id, kind, period_start, points, reported_days, participants) "
+    "SELECT ancestor_id, kind, period_start, SUM(points), SUM(reported), "
+    "SUM(CASE WHEN old_reported + reported > 0 THEN 1 ELSE 0 END "
+    "- CASE WHEN old_reported > 0 THEN 1 ELSE 0 END) FROM rollup_subtree WHERE true "
+    "GROUP BY ancestor_id, kind, period_start "
+    "ON CONFLICT (ancestor_id, kind, period_start) DO UPDATE "
+    "SET points = subtree_totals.points + excluded.points, "
+    "reported_days = subtree_totals.reported_days + excluded.reported_days, "
+    "participants = subtree_totals.participants + excluded.participants",
+    "DROP TABLE rollup_subtree",
+    "DROP TABLE rollup_ancestry",
+    "DROP TABLE rollup_delta",
+)
+
+
 def ancestor_ids(unit_id: int) -> list[int]:
     """The unit and every unit above it, from its materialised path."""
     path = driver.query("SELECT path FROM unit WHERE id = ?", [unit_id])[0][0]

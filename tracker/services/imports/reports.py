@@ -583,8 +583,15 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
     ]
     for i in range(0, len(entries), 2_000):
         db.session.execute(insert(AuditEntry), entries[i : i + 2_000])
-    for member_id in sorted({r.row.member_id for r in changed}):
-        rollups.rebuild_member(member_id)
+    rollups.apply_many(
+        (
+            r.row.member_id,
+            r.row.day,
+            r.valid.total - (r.stored.total if r.stored else 0),
+            int(r.valid.total > 0) - int(r.stored is not None and r.stored.total > 0),
+        )
+        for r in changed
+    )
 
 
 def _differs(r: _Ready) -> bool:
