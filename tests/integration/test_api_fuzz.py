@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -19,7 +21,8 @@ def test_no_generated_request_gets_a_server_error(app, org):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=25,
+            # TRACKER_FUZZ_EXAMPLES=500 fuzzes harder than a CI run has time for.
+            max_examples=int(os.environ.get("TRACKER_FUZZ_EXAMPLES", "25")),
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),

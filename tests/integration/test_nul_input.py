@@ -30,3 +30,17 @@ def test_form_field_with_nul_gets_a_page_not_a_server_error(client, org):
     response = login(client, "m1\x00")
     assert response.status_code == 400
     assert "空字符" in response.get_data(as_text=True)
+
+
+def test_a_multipart_part_without_a_name_is_not_a_server_error(client, org):
+    body = (
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nx\x00y\r\n"
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nplain\r\n--b--\r\n"
+    )
+    response = client.post(
+        "/api/v1/admin/imports/reports/preview",
+        data=body,
+        content_type="multipart/form-data; boundary=b",
+        headers=Api(client, org.admin).headers,
+    )
+    assert response.status_code < 500

@@ -54,8 +54,10 @@ def nul_field() -> str | None:
     """The name of the first query, form or JSON field that holds a NUL character, if any."""
     for source in (request.args, request.form):
         for key, values in source.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return key.replace("\x00", "")
+            # A multipart part without a name arrives under the key None.
+            texts = [key, *values] if isinstance(key, str) else list(values)
+            if any(isinstance(t, str) and "\x00" in t for t in texts):
+                return (key or "").replace("\x00", "") or "form"
     if request.is_json:
         return _nul_in_json(request.get_json(silent=True), "body")
     return None
