@@ -67,9 +67,8 @@ def show(name: str, figure: dict, baseline: dict | None, note: str = "") -> dict
     return {"figure": name, "value": figure, "baseline": baseline, "note": note}
 
 
-def admin_token() -> str:
-    from tracker.security import issue_token
-
+def bench_admin() -> Member:
+    """The benchmark's own admin account, made on first use."""
     admin = db.session.execute(
         select(Member).where(Member.login == "bench-admin")
     ).scalar_one_or_none()
@@ -79,7 +78,13 @@ def admin_token() -> str:
                 "基准测试管理员", org.root_unit(), TODAY - timedelta(days=400), is_admin=True
             )
             admin.login = "bench-admin"
-    return issue_token(admin)
+    return admin
+
+
+def admin_token() -> str:
+    from tracker.security import issue_token
+
+    return issue_token(bench_admin())
 
 
 def writers(count: int) -> list[int]:
@@ -161,7 +166,7 @@ def bench_writes(url: str, results: list, count: int, seconds: float, workers: i
     from tracker.services import reports
 
     token = admin_token()
-    admin = db.session.execute(select(Member).where(Member.login == "bench-admin")).scalar_one()
+    admin = bench_admin()
     members = writers(count + 300)
     count = min(count, len(members) - 300)
     # Baseline: the same write in-process (validation, roll-ups, audit; no HTTP, no contention).
@@ -241,7 +246,7 @@ def bench_charts(results: list, repeat: int) -> None:
     from tracker.charts import draw
 
     root = org.root_unit()
-    admin = db.session.execute(select(Member).where(Member.login == "bench-admin")).scalar_one()
+    admin = bench_admin()
     week = period_of("week", TODAY - timedelta(days=7))
     t0 = time.perf_counter()
     chart = chart_data.unit_chart(admin, week, root)
@@ -309,7 +314,7 @@ def bench_import(results: list, rows: int, commit_rows: int) -> None:
 
     from tracker.services import imports
 
-    admin = db.session.execute(select(Member).where(Member.login == "bench-admin")).scalar_one()
+    admin = bench_admin()
     members = db.session.execute(
         select(Member.id, Member.name, Unit.name, Membership.valid_from, Member.active_from)
         .join(Membership, Membership.member_id == Member.id)
