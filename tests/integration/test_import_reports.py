@@ -299,3 +299,26 @@ def test_an_import_keeps_every_roll_up_equal_to_a_rebuild(org):
             expected[by_name[name]] += total
     board = rankings.member_board(week, org.root)
     assert {s.member_id: s.points for s in board.standings} == expected
+
+
+def test_category_points_land_on_their_own_member_and_day(org):
+    version = rules.version_for(YESTERDAY)
+    labels = [c.label for c in version.categories]
+    article = labels.index("我要选读文章")
+    header = ["姓名", "日期", *labels]
+    day_before = YESTERDAY - timedelta(days=1)
+    reports.put(org.admin, org.m2, day_before, ReportInput(total=3))  # replaced below
+    body, expected = [], {}
+    for n, (person, day) in enumerate(
+        [(org.m1, YESTERDAY), (org.m2, day_before), (org.m3, YESTERDAY), (org.m1, day_before)]
+    ):
+        row = [""] * len(labels)
+        row[labels.index("登录")] = 1
+        row[article] = 2 + n
+        body.append([person.name, day.isoformat(), *row])
+        expected[(person.id, day)] = {"login": 1, "article": 2 + n}
+    imports.commit("reports", "f.xlsx", xlsx([header, *body]), org.admin)
+    for (member_id, day), items in expected.items():
+        saved = reports.get(member_id, day)
+        assert {i.code: i.points for i in saved.items} == items, (member_id, day)
+        assert saved.total == sum(items.values())

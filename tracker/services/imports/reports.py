@@ -552,13 +552,11 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
         }
         for r in changed
     ]
-    ids = (
-        db.session.execute(
-            insert(DailyReport).returning(DailyReport.id, sort_by_parameter_order=True), new_rows
-        )
-        .scalars()
-        .all()
-    )
+    # A plain multi-row insert, then one lookup of the new ids per chunk of members: an insert
+    # with RETURNING in parameter order runs row by row on SQLite.
+    for i in range(0, len(new_rows), 5_000):
+        db.session.execute(DailyReport.__table__.insert(), new_rows[i : i + 5_000])
+    ids = _report_ids([(r.row.member_id, r.row.day) for r in changed])
     items = [
         {"report_id": report_id, "code": code, "points": points}
         for report_id, r in zip(ids, changed, strict=True)
@@ -592,6 +590,22 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
         )
         for r in changed
     )
+
+
+def _report_ids(keys: list[tuple[int, date]]) -> list[int]:
+    """The ids of the reports of these (member, day) keys, in the same order."""
+    first, last = min(d for _, d in keys), max(d for _, d in keys)
+    members = sorted({m for m, _ in keys})
+    found: dict[tuple[int, date], int] = {}
+    for i in range(0, len(members), CHUNK):
+        rows = db.session.execute(
+            select(DailyReport.member_id, DailyReport.day, DailyReport.id).where(
+                DailyReport.member_id.in_(members[i : i + CHUNK]),
+                DailyReport.day.between(first, last),
+            )
+        )
+        found.update({(m, d): report_id for m, d, report_id in rows})
+    return [found[key] for key in keys]
 
 
 def _differs(r: _Ready) -> bool:
