@@ -124,15 +124,8 @@ def apply_many(changes: Iterable[Change]) -> int:
         spans.update(_spans_by_member(members[i : i + 5_000]))
     totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     for (member_id, day), (points, reported) in per_day.items():
-        if not points and not reported:
-            continue
-        unit_id = next((u for f, la, u in spans.get(member_id, ()) if f <= day <= la), None)
-        if unit_id is None:
-            continue
-        for kind in KINDS:
-            cell = totals[(kind, period_of(kind, day).start, member_id, unit_id)]
-            cell[0] += points
-            cell[1] += reported
+        if points or reported:
+            _add(totals, spans, member_id, day, points, reported)
     rows = [
         (kind, driver.sql_date(start), member_id, unit_id, points, reported)
         for (kind, start, member_id, unit_id), (points, reported) in sorted(totals.items())
@@ -142,9 +135,7 @@ def apply_many(changes: Iterable[Change]) -> int:
         return 0
     units = sorted({r[3] for r in rows})
     paths = dict(driver.query("SELECT id, path FROM unit"))
-    ancestry = [
-        (unit_id, int(a)) for unit_id in units for a in paths[unit_id].strip("/").split("/") if a
-    ]
+    ancestry = [(unit_id, a) for unit_id in units for a in _path_ids(paths[unit_id])]
     date_type = "DATE" if db.session.get_bind().dialect.name == "postgresql" else "TEXT"
     for statement in (
         "DROP TABLE IF EXISTS rollup_delta",
@@ -223,7 +214,11 @@ BULK_STATEMENTS = (
 
 def ancestor_ids(unit_id: int) -> list[int]:
     """The unit and every unit above it, from its materialised path."""
-    path = driver.query("SELECT path FROM unit WHERE id = ?", [unit_id])[0][0]
+    return _path_ids(driver.query("SELECT path FROM unit WHERE id = ?", [unit_id])[0][0])
+
+
+def _path_ids(path: str) -> list[int]:
+    """The unit ids of a materialised path such as ``/1/4/9/``, root first."""
     return [int(i) for i in path.strip("/").split("/") if i]
 
 
@@ -430,23 +425,32 @@ def _aggregate(
     progress: Callable[[int], None] | None = None,
 ) -> dict[Key, list[int]]:
     totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
-
-    def add(member_id: int, day: date, points: int, reported: int) -> None:
-        for first, last, unit_id in spans.get(member_id, ()):
-            if first <= day <= last:
-                for kind in KINDS:
-                    cell = totals[(kind, period_of(kind, day).start, member_id, unit_id)]
-                    cell[0] += points
-                    cell[1] += reported
-                return
-
     for n, (member_id, day, total) in enumerate(reports, start=1):
-        add(member_id, day, total, 1 if total > 0 else 0)
+        _add(totals, spans, member_id, day, total, 1 if total > 0 else 0)
         if progress and n % 10_000 == 0:
             progress(10_000)
     for member_id, day, points in adjustments:
-        add(member_id, day, points, 0)
+        _add(totals, spans, member_id, day, points, 0)
     return totals
+
+
+def _add(
+    totals: dict[Key, list[int]],
+    spans: dict[int, list[Span]],
+    member_id: int,
+    day: date,
+    points: int,
+    reported: int,
+) -> None:
+    """Add one day to every period containing it, under the unit the member counted in that
+    day; a day outside every span counts nowhere."""
+    for first, last, unit_id in spans.get(member_id, ()):
+        if first <= day <= last:
+            for kind in KINDS:
+                cell = totals[(kind, period_of(kind, day).start, member_id, unit_id)]
+                cell[0] += points
+                cell[1] += reported
+            return
 
 
 def _insert(totals: dict[Key, list[int]]) -> None:
