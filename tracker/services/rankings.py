@@ -149,6 +149,22 @@ def unit_board(
     return current
 
 
+def unit_ranking(
+    period: Period,
+    parent: Unit,
+    metric: str = "avg",
+    today: date | None = None,
+    children: list[Unit] | None = None,
+) -> list[UnitStanding]:
+    """``unit_board`` without the change against the previous period (half the reads).
+
+    ``children``: the parent's children in board order, when the caller has read the tree.
+    """
+    if children is None:
+        children = org.children(parent)
+    return _unit_ranking(period, parent, children, metric, today or clock.today())
+
+
 def _unit_ranking(
     period: Period, parent: Unit, children: list[Unit], metric: str, today: date
 ) -> list[UnitStanding]:

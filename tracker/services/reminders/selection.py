@@ -52,12 +52,12 @@ def _prefs(member_ids: list[int]) -> dict[int, ReminderPrefs]:
     return rows
 
 
-def unreported(day: date) -> list[tuple[int, str, int, str]]:
-    """(member, name, unit, unit name) of members on the roster on ``day`` without a report."""
+def _unreported_query(day: date):
+    """Members on the roster on ``day`` without a report: (member, name, unit, unit name)."""
     reported = select(DailyReport.id).where(
         DailyReport.member_id == Member.id, DailyReport.day == day
     )
-    rows = db.session.execute(
+    return (
         select(Member.id, Member.name, Unit.id, Unit.name)
         .join(Membership, Membership.member_id == Member.id)
         .join(Unit, Unit.id == Membership.unit_id)
@@ -70,47 +70,88 @@ def unreported(day: date) -> list[tuple[int, str, int, str]]:
         )
         .order_by(Member.id)
     )
-    return [tuple(r) for r in rows]
+
+
+def unreported(day: date) -> list[tuple[int, str, int, str]]:
+    """(member, name, unit, unit name) of members on the roster on ``day`` without a report."""
+    return [tuple(r) for r in db.session.execute(_unreported_query(day))]
 
 
 def daily(day: date, at: time | None) -> Selection:
-    """The daily nudge for ``day`` as of ``at`` (None: everyone whose time comes that day)."""
+    """The daily nudge for ``day`` as of ``at`` (None: everyone whose time comes that day).
+
+    One query reads each candidate with their preferences and the week's points, so the
+    selection costs a pass over the roster, not a query per member.
+    """
     config = current_app.config
     skipped: dict[str, int] = defaultdict(int)
     if policy.is_weekend(day) and not config["REMINDERS_ON_WEEKENDS"]:
         return Selection([], {}, held="周末不提醒")
-    rows = unreported(day)
-    prefs = _prefs([r[0] for r in rows])
     default_time = config["NUDGE_TIME"]
     quiet = policy.QuietHours.parse(config["QUIET_HOURS"])
     at = at or quiet.last_minute_before()
+    default_due = policy.nudge_due(None, default_time, at)
     target = config["DAILY_TARGET"]
     week = period_of("week", day)
-    week_points = _week_points([r[0] for r in rows], week)
+    week_points = (
+        select(func.coalesce(func.sum(PeriodPoints.points), 0))
+        .where(
+            PeriodPoints.kind == "week",
+            PeriodPoints.period_start == week.start,
+            PeriodPoints.member_id == Member.id,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        _unreported_query(day)
+        .outerjoin(ReminderPrefs, ReminderPrefs.member_id == Member.id)
+        .add_columns(
+            ReminderPrefs.member_id,
+            ReminderPrefs.nudge_opt_out,
+            ReminderPrefs.leave_from,
+            ReminderPrefs.leave_to,
+            ReminderPrefs.nudge_time,
+            ReminderPrefs.channel,
+            ReminderPrefs.email,
+            week_points,
+        )
+    )
     ranks = _UnitRanks(week, day)
     out: list[Recipient] = []
-    for member_id, name, unit_id, unit_name in rows:
-        p = prefs.get(member_id)
-        if p is not None and p.nudge_opt_out:
-            skipped["已关闭提醒"] += 1
-            continue
-        if p is not None and policy.on_leave(day, p.leave_from, p.leave_to):
-            skipped["请假中"] += 1
-            continue
-        if not policy.nudge_due(p.nudge_time if p else None, default_time, at):
+    for (
+        member_id,
+        name,
+        unit_id,
+        unit_name,
+        has_prefs,
+        opt_out,
+        leave_from,
+        leave_to,
+        nudge_time,
+        channel,
+        email,
+        points,
+    ) in db.session.execute(query):
+        if has_prefs is not None:
+            if opt_out:
+                skipped["已关闭提醒"] += 1
+                continue
+            if policy.on_leave(day, leave_from, leave_to):
+                skipped["请假中"] += 1
+                continue
+        due = policy.nudge_due(nudge_time, default_time, at) if nudge_time else default_due
+        if not due:
             skipped["未到所选时间"] += 1
             continue
-        channel, address = "inapp", ""
-        if p is not None and p.channel == "email" and p.email:
-            channel, address = "email", p.email
+        by_email = has_prefs is not None and channel == "email" and email
         out.append(
             Recipient(
                 member_id,
                 name,
                 unit_id,
                 unit_name,
-                channel,
-                address,
+                "email" if by_email else "inapp",
+                email if by_email else "",
                 {
                     "name": name,
                     "points": 0,
@@ -118,30 +159,12 @@ def daily(day: date, at: time | None) -> Selection:
                     "gap": target,
                     "unit": unit_name,
                     "unit_rank": ranks.rank(unit_id),
-                    "week_points": week_points.get(member_id, 0),
+                    "week_points": int(points),
                     "date": day.isoformat(),
                 },
             )
         )
     return Selection(out, dict(skipped))
-
-
-def _week_points(member_ids: list[int], week: Period) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for i in range(0, len(member_ids), 5_000):
-        chunk = member_ids[i : i + 5_000]
-        out.update(
-            db.session.execute(
-                select(PeriodPoints.member_id, func.sum(PeriodPoints.points))
-                .where(
-                    PeriodPoints.kind == "week",
-                    PeriodPoints.period_start == week.start,
-                    PeriodPoints.member_id.in_(chunk),
-                )
-                .group_by(PeriodPoints.member_id)
-            ).all()
-        )
-    return out
 
 
 class _UnitRanks:
@@ -151,6 +174,9 @@ class _UnitRanks:
         self.period, self.today = period, today
         self.enabled = org_settings.value("unit_rankings_enabled")
         self.cache: dict[int, dict[int, rankings.UnitStanding]] = {}
+        self.ranks: dict[int, int | None] = {}  # unit → rank, for the daily nudge
+        self.units: dict[int, Unit] = {}
+        self.children: dict[int | None, list[Unit]] | None = None
 
     def standing(self, unit: Unit) -> rankings.UnitStanding | None:
         if not self.enabled or unit.parent_id is None:
@@ -162,9 +188,28 @@ class _UnitRanks:
         return self.cache[unit.parent_id].get(unit.id)
 
     def rank(self, unit_id: int) -> int | None:
-        unit = org.get_unit(unit_id)
-        standing = self.standing(unit) if unit else None
-        return standing.rank if standing else None
+        """The rank alone (no change against the last period): every sibling's at once."""
+        if unit_id in self.ranks:
+            return self.ranks[unit_id]
+        if self.children is None:  # the tree, read once
+            self.children = defaultdict(list)
+            units = db.session.execute(select(Unit).order_by(Unit.position, Unit.id)).scalars()
+            for u in units:
+                self.units[u.id] = u
+                self.children[u.parent_id].append(u)
+        unit = self.units.get(unit_id)
+        if not self.enabled or unit is None or unit.parent_id is None:
+            self.ranks[unit_id] = None
+            return None
+        board = rankings.unit_ranking(
+            self.period,
+            self.units[unit.parent_id],
+            "avg",
+            today=self.today,
+            children=self.children[unit.parent_id],
+        )
+        self.ranks.update({s.unit.id: s.rank for s in board})
+        return self.ranks.setdefault(unit_id, None)
 
 
 def unit_summary(unit: Unit, period: Period, today: date, ranks: _UnitRanks) -> dict:
