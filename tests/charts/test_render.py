@@ -96,6 +96,50 @@ def test_long_unit_names_neither_overlap_nor_leave_the_picture(org, many_units, 
         assert lower.y1 <= upper.y0 + 0.5, "two unit labels overlap"
 
 
+def text_boxes(chart):
+    """Every visible text's box after a real draw, with the figure's frame and the axes' box."""
+    with matplotlib.rc_context(fonts.rc()):
+        fig = draw.figure(chart)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        hidden = set()  # labels of ticks beyond the axis limits are kept but never drawn
+        for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            for tick in axis.get_major_ticks():
+                if not min(low, high) <= tick.get_loc() <= max(low, high):
+                    hidden.update({id(tick.label1), id(tick.label2)})
+        texts = [
+            t
+            for t in fig.findobj(matplotlib.text.Text)
+            if t.get_visible() and t.get_text().strip() and id(t) not in hidden
+        ]
+        boxes = {t.get_text(): t.get_window_extent(renderer) for t in texts}
+        return boxes, fig.bbox, fig.axes[0].get_window_extent(renderer)
+
+
+@pytest.mark.parametrize("n", [1, 5, 50])
+def test_margins_hold_every_text_and_keep_titles_off_the_axes(org, many_units, week, n):
+    """The margins are computed, not found by a layout engine: nothing may fall off the
+    picture, and the title and footer stay clear of the plot."""
+    committee = many_units(n)
+    made = [
+        charts.unit_chart(org.admin, week, committee),
+        charts.unit_chart(org.admin, week, org.party, "total"),
+        charts.member_chart(org.admin, week, org.party, 10),
+        charts.unit_trend(org.b1, week.end),
+        charts.member_trend(org.m1, week.end),
+    ]
+    for chart in made:
+        boxes, frame, axes = text_boxes(chart)
+        for text, box in boxes.items():
+            assert box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1, f"{text!r} leaves the side"
+            assert box.y0 >= frame.y0 - 1 and box.y1 <= frame.y1 + 1, f"{text!r} leaves the picture"
+        title = boxes[next(t for t in boxes if t.startswith(chart.heading))]
+        footer = boxes[next(t for t in boxes if t.endswith(data.MOTTO))]
+        assert title.y0 >= axes.y1, "the title runs into the plot"
+        assert footer.y1 <= axes.y0, "the footer runs into the plot"
+
+
 def test_fit_wraps_by_display_width_and_marks_a_cut():
     assert draw.fit("办公室党支部", 22) == "办公室党支部"
     two = draw.fit("教育科学文化卫生工作委员会党支部", 22, 2)
