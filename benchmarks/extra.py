@@ -27,6 +27,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from sqlalchemy import select  # noqa: E402
 from tracker import create_app  # noqa: E402
 from tracker.domain.periods import period_of  # noqa: E402
 from tracker.extensions import db  # noqa: E402
-from tracker.models import Member, Membership, Unit  # noqa: E402
+from tracker.models import DailyReport, Member, Membership, Unit  # noqa: E402
 from tracker.services import org, tx  # noqa: E402
 
 
@@ -97,6 +99,9 @@ def writers(count: int) -> list[int]:
                 Membership.valid_to.is_(None),
                 Member.active_to.is_(None),
                 Member.is_admin.is_(False),
+                ~select(DailyReport.id)
+                .where(DailyReport.member_id == Member.id, DailyReport.day == TODAY)
+                .exists(),
             )
             .order_by(Membership.member_id.desc())
             .limit(count)
@@ -161,22 +166,9 @@ def load(port: int, token: str, members: list[int], *, count: int, seconds: floa
     return latencies, statuses, time.perf_counter() - started
 
 
-def bench_writes(url: str, results: list, count: int, seconds: float, workers: int) -> None:
-    from tracker.domain.validation import ReportInput
-    from tracker.services import reports
-
-    token = admin_token()
-    admin = bench_admin()
-    members = writers(count + 300)
-    count = min(count, len(members) - 300)
-    # Baseline: the same write in-process (validation, roll-ups, audit; no HTTP, no contention).
-    samples = []
-    for member_id in members[count : count + 300]:
-        member = db.session.get(Member, member_id)
-        t0 = time.perf_counter()
-        reports.put(admin, member, TODAY, ReportInput(total=random.randint(1, 40)))
-        samples.append((time.perf_counter() - t0) * 1000)
-    in_process = percentiles(samples)
+@contextmanager
+def gunicorn(url: str, workers: int) -> Iterator[subprocess.Popen]:
+    """The app under gunicorn on a free port of 127.0.0.1 (the port is ``server.port``)."""
     port = free_port()
     env = dict(
         os.environ,
@@ -198,6 +190,7 @@ def bench_writes(url: str, results: list, count: int, seconds: float, workers: i
         cwd=ROOT,
         env=env,
     )
+    server.port = port  # type: ignore[attr-defined]
     try:
         for _ in range(100):
             try:
@@ -205,21 +198,65 @@ def bench_writes(url: str, results: list, count: int, seconds: float, workers: i
                 break
             except OSError:
                 time.sleep(0.1)
-        load(port, token, members[count:count], count=0, seconds=1, threads=1)
+        # The master listens at once, but each worker imports the app first: wait until one
+        # answers and the workers' CPU time stands still, so the load does not time their start.
+        deadline = time.perf_counter() + 120
+        while time.perf_counter() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/login")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        used = -1.0
+        while time.perf_counter() < deadline and used != (used := cpu_seconds(server.pid)):
+            time.sleep(0.5)
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def bench_writes(url: str, results: list, count: int, seconds: float, workers: int) -> None:
+    from tracker.domain.validation import ReportInput
+    from tracker.services import reports
+
+    token = admin_token()
+    admin = bench_admin()
+    members = writers(count + 300)
+    count = min(count, len(members) - 300)
+    # Baseline: the same write in-process (validation, roll-ups, audit; no HTTP, no contention).
+    samples = []
+    for member_id in members[count : count + 300]:
+        member = db.session.get(Member, member_id)
+        t0 = time.perf_counter()
+        reports.put(admin, member, TODAY, ReportInput(total=random.randint(1, 40)))
+        samples.append((time.perf_counter() - t0) * 1000)
+    in_process = percentiles(samples)
+    db.session.rollback()  # end this process's read snapshot: it would hold back checkpoints
+    with gunicorn(url, workers) as server:
+        load(server.port, token, members[count:count], count=0, seconds=1, threads=1)
+        cpu_before = cpu_seconds(server.pid)
         latencies, statuses, wall = load(
-            port, token, members, count=count, seconds=seconds, threads=workers * 4
+            server.port, token, members, count=count, seconds=seconds, threads=workers * 4
         )
+        cpu = round((cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, len(latencies)), 2)
         figure = percentiles(latencies)
         rate = round(len(latencies) / wall, 1)
         figure["per_second"] = rate
         figure["requests"] = len(latencies)
         figure["statuses"] = statuses
+        figure["worker_cpu_ms_per_request"] = cpu
         results.append(
             show(
                 f"self-report PUT via gunicorn ({workers} workers)",
                 figure,
                 in_process,
-                f"{rate}/s over {len(latencies)} requests {statuses}; baseline: in-process put",
+                f"{rate}/s over {len(latencies)} requests {statuses}, {cpu} ms of worker CPU "
+                "each; baseline: in-process put",
             )
         )
         children = subprocess.run(
@@ -227,18 +264,29 @@ def bench_writes(url: str, results: list, count: int, seconds: float, workers: i
         ).stdout.split()
         worker_rss = [rss_mb(int(pid)) for pid in children]
         master = rss_mb(server.pid)
-        results.append(
-            {
-                "figure": "web worker resident memory (MB)",
-                "value": worker_rss,
-                "baseline": master,
-                "note": "after the write load; baseline: the gunicorn master (no app loaded)",
-            }
-        )
-        print(f"{'web worker RSS after load (MB)':44} {worker_rss}  master {master}", flush=True)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    results.append(
+        {
+            "figure": "web worker resident memory (MB)",
+            "value": worker_rss,
+            "baseline": master,
+            "note": "after the write load; baseline: the gunicorn master (no app loaded)",
+        }
+    )
+    print(f"{'web worker RSS after load (MB)':44} {worker_rss}  master {master}", flush=True)
+
+
+def cpu_seconds(master: int) -> float:
+    """User and system CPU time of a gunicorn master's workers so far."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    for pid in children.stdout.split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def bench_charts(results: list, repeat: int) -> None:
@@ -333,7 +381,6 @@ def reminder_prefs() -> int:
 def bench_reminders(results: list) -> None:
     from sqlalchemy import func
 
-    from tracker.models import DailyReport
     from tracker.services.reminders import selection
 
     with_prefs = reminder_prefs()
@@ -527,7 +574,7 @@ def main() -> int:
         + "\n",
         encoding="utf-8",
     )
-    print(f"\nwritten {out.relative_to(ROOT)}")
+    print(f"\nwritten {out}")
     return 0
 
 

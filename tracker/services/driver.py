@@ -15,6 +15,7 @@ from tracker.extensions import db
 
 
 def _cursor_and_sql(sql: str):
+    db.session.flush()  # like the ORM's autoflush: pending changes are seen (free when clean)
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
         sql = sql.replace("?", "%s")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain.periods import period_of
@@ -16,13 +16,22 @@ from tracker.domain.validation import ReportContext, ReportInput, ValidationErro
 from tracker.extensions import db
 from tracker.models import DailyReport, Member, PeriodLock, QuizResult, ReportItem
 
-from . import access, audit, clock, fairplay, org_settings, rollups, rules, tx
+from . import access, audit, clock, driver, fairplay, org_settings, rollups, rules, tx
 
 EVIDENCE_TYPES = {
     b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
     b"\xff\xd8\xff": ("image/jpeg", "jpg"),
     b"RIFF": ("image/webp", "webp"),
 }
+
+
+@dataclass
+class Saved:
+    """A stored report as ``as_dict`` shows it, whether it changed and whether it is new."""
+
+    report: dict
+    changed: bool
+    created: bool
 
 
 @dataclass
@@ -81,11 +90,12 @@ def put(
     evidence: Evidence | None = None,
     from_form: bool = False,
     via: str = "web",
-) -> tuple[DailyReport, bool]:
+) -> Saved:
     """Validate and store one member's report for ``day``, replacing any earlier one.
 
-    Returns the report and whether anything changed. Raises ``ValidationError`` (nothing is
-    changed) or ``access.Forbidden``.
+    Returns the stored report as a dict (read before the commit, so nothing is loaded again)
+    and whether it changed or is new. Raises ``ValidationError`` (nothing is changed) or
+    ``access.Forbidden``.
     """
     access.require_manage_member(actor, member)
     evidence_meta = _check_evidence(evidence) if evidence else None
@@ -93,17 +103,19 @@ def put(
         if tx.is_postgres():
             # Serialise writes per member: weekly caps and 总积分 depend on the other days.
             db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
-        unit_id = rollups.unit_on(member.id, day)
+        unit_id, locked, week_items, previous_cumulative, next_cumulative = _day_facts(
+            member.id, day
+        )
         ctx = ReportContext(
             day=day,
             today=clock.today(),
             rules=rules.version_for(day),
             backfill_days=backfill_days(actor),
-            locked=is_locked(day),
+            locked=locked,
             active=unit_id is not None,
-            week_items=_week_items(member.id, day),
-            previous_cumulative=_neighbour_cumulative(member.id, day, before=True),
-            next_cumulative=_neighbour_cumulative(member.id, day, before=False),
+            week_items=week_items,
+            previous_cumulative=previous_cumulative,
+            next_cumulative=next_cumulative,
         )
         valid = validate_report(data, ctx, from_form=from_form)
         report = get(member.id, day)
@@ -162,7 +174,48 @@ def put(
             via=via,
             day_max=ctx.rules.day_maximum(day) if ctx.rules else 0,
         )
-    return report, changed
+    return Saved(after, changed, before is None)
+
+
+def _day_facts(member_id: int, day: date):
+    """What validating a member's day depends on, read with short statements on the driver:
+    the unit that day (None when not active or on no roster), whether the day is locked, the
+    points per item of the week's other days, and the 总积分 reported before and after it."""
+    d = driver.sql_date(day)
+    week = period_of("week", day)
+    unit = driver.query(
+        "SELECT ms.unit_id FROM membership ms JOIN member m ON m.id = ms.member_id "
+        "WHERE ms.member_id = ? AND ms.valid_from <= ? "
+        "AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
+        "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) LIMIT 1",
+        [member_id, d, d, d, d],
+    )
+    locked = driver.query(
+        'SELECT 1 FROM period_lock WHERE start <= ? AND "end" >= ? LIMIT 1', [d, d]
+    )
+    week_items = driver.query(
+        "SELECT ri.code, SUM(ri.points) FROM report_item ri "
+        "JOIN daily_report r ON r.id = ri.report_id WHERE r.member_id = ? "
+        "AND r.day >= ? AND r.day <= ? AND r.day <> ? GROUP BY ri.code",
+        [member_id, driver.sql_date(week.start), driver.sql_date(week.end), d],
+    )
+    before = driver.query(
+        "SELECT cumulative FROM daily_report WHERE member_id = ? AND cumulative IS NOT NULL "
+        "AND day < ? ORDER BY day DESC LIMIT 1",
+        [member_id, d],
+    )
+    after = driver.query(
+        "SELECT cumulative FROM daily_report WHERE member_id = ? AND cumulative IS NOT NULL "
+        "AND day > ? ORDER BY day LIMIT 1",
+        [member_id, d],
+    )
+    return (
+        unit[0][0] if unit else None,
+        bool(locked),
+        {code: int(points) for code, points in week_items},
+        before[0][0] if before else None,
+        after[0][0] if after else None,
+    )
 
 
 def as_dict(report: DailyReport) -> dict:
@@ -181,22 +234,6 @@ def as_dict(report: DailyReport) -> dict:
     }
 
 
-def _week_items(member_id: int, day: date) -> dict[str, int]:
-    week = period_of("week", day)
-    rows = db.session.execute(
-        select(ReportItem.code, func.sum(ReportItem.points))
-        .join(DailyReport, DailyReport.id == ReportItem.report_id)
-        .where(
-            DailyReport.member_id == member_id,
-            DailyReport.day >= week.start,
-            DailyReport.day <= week.end,
-            DailyReport.day != day,
-        )
-        .group_by(ReportItem.code)
-    )
-    return {code: int(points) for code, points in rows}
-
-
 def previous_cumulative_report(member_id: int, day: date) -> DailyReport | None:
     """The latest report before ``day`` that recorded the platform's 总积分."""
     return db.session.execute(
@@ -209,17 +246,6 @@ def previous_cumulative_report(member_id: int, day: date) -> DailyReport | None:
         .order_by(DailyReport.day.desc())
         .limit(1)
     ).scalar_one_or_none()
-
-
-def _neighbour_cumulative(member_id: int, day: date, *, before: bool) -> int | None:
-    query = select(DailyReport.cumulative).where(
-        DailyReport.member_id == member_id, DailyReport.cumulative.is_not(None)
-    )
-    if before:
-        query = query.where(DailyReport.day < day).order_by(DailyReport.day.desc())
-    else:
-        query = query.where(DailyReport.day > day).order_by(DailyReport.day)
-    return db.session.execute(query.limit(1)).scalar_one_or_none()
 
 
 def _check_evidence(evidence: Evidence) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from tracker.domain import rules as domain
 from tracker.extensions import db
 from tracker.models import RuleCategory, RuleVersion
 
-from . import audit
+from . import audit, driver
 
 
 def versions() -> list[domain.RuleVersion]:
@@ -26,14 +26,35 @@ def versions() -> list[domain.RuleVersion]:
 
 
 def version_for(day: date) -> domain.RuleVersion | None:
-    row = db.session.execute(
-        select(RuleVersion)
-        .options(selectinload(RuleVersion.categories))
-        .where(RuleVersion.valid_from <= day)
-        .order_by(RuleVersion.valid_from.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return row.to_domain() if row else None
+    """The version in force on ``day``: one statement on the driver (every write reads it)."""
+    rows = driver.query(
+        "SELECT v.id, v.valid_from, v.name, c.code, c.label, c.daily_cap, c.weekly_cap, "
+        "c.weekdays, c.is_quiz FROM rule_version v "
+        "LEFT JOIN rule_category c ON c.version_id = v.id "
+        "WHERE v.id = (SELECT id FROM rule_version WHERE valid_from <= ? "
+        "ORDER BY valid_from DESC LIMIT 1) ORDER BY c.position, c.id",
+        [driver.sql_date(day)],
+    )
+    if not rows:
+        return None
+    version_id, valid_from, name = rows[0][:3]
+    return domain.RuleVersion(
+        valid_from=driver.as_date(valid_from),
+        name=name,
+        id=version_id,
+        categories=tuple(
+            domain.Category(
+                code=code,
+                label=label,
+                daily_cap=daily_cap,
+                weekly_cap=weekly_cap,
+                weekdays=weekdays,
+                is_quiz=bool(is_quiz),
+            )
+            for _, _, _, code, label, daily_cap, weekly_cap, weekdays, is_quiz in rows
+            if code is not None
+        ),
+    )
 
 
 def parse_rules_file(path: Path) -> list[domain.RuleVersion]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from tracker.domain import fairplay as domain
@@ -199,12 +201,14 @@ def token_write(actor_id: int, member_id: int, day: date) -> None:
         )
     ).scalar_one()
     if count >= TH.burst_count:
-        today = clock.today()
+        # The day of the writes themselves in the organisation's zone, as the scan keys it
+        # (not ``clock.today()``, which a demo may fix to another day).
+        day = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
         raise_flag(
             actor_id,
             "token_burst",
-            today.isoformat(),
-            today,
+            day.isoformat(),
+            day,
             {"writes": count, "minutes": TH.burst_minutes},
         )
 

@@ -90,11 +90,10 @@ def put_report(value: str):
         note=body.get("note", ""),
         quizzes=body.get("quizzes") or [],
     )
-    existed = reports.get(member.id, day) is not None
     via = "token" if request.headers.get("Authorization", "").startswith("Bearer ") else "web"
-    report, changed = reports.put(current_user, member, day, data, via=via)
-    response = jsonify(reports.as_dict(report) | {"member_id": member.id, "changed": changed})
-    response.status_code = 200 if existed else 201
+    saved = reports.put(current_user, member, day, data, via=via)
+    response = jsonify(saved.report | {"member_id": member.id, "changed": saved.changed})
+    response.status_code = 201 if saved.created else 200
     return response
 
 

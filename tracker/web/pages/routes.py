@@ -70,9 +70,9 @@ def report():
             Evidence(upload.filename or "", upload.read()) if upload and upload.filename else None
         )
         try:
-            _, changed = reports.put(
+            changed = reports.put(
                 current_user, member, day, data, evidence=evidence, from_form=True
-            )
+            ).changed
         except ValidationError as e:
             errors = e.errors
             status = 422
