@@ -9,7 +9,7 @@ they are part of the session's transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from tracker.extensions import db
 
@@ -53,6 +53,14 @@ def sql_date(day: date | str) -> date | str:
     if isinstance(day, str) or db.session.get_bind().dialect.name == "postgresql":
         return day
     return day.isoformat()
+
+
+def sql_datetime(moment: datetime) -> datetime | str:
+    """A moment as the driver compares it with stored ones: SQLite keeps UTC text in the
+    format SQLAlchemy writes (``2026-11-23 08:00:00.000000``)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return moment
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def as_date(value) -> date | None:

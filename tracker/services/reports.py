@@ -99,18 +99,21 @@ def put(
     """
     access.require_manage_member(actor, member)
     evidence_meta = _check_evidence(evidence) if evidence else None
+    # Read before the write transaction: starting it expires what the session holds, and
+    # touching ``actor`` or ``member`` inside would load them again.
+    actor_id, member_id, backfill = actor.id, member.id, backfill_days(actor)
     with tx.write():
         if tx.is_postgres():
             # Serialise writes per member: weekly caps and 总积分 depend on the other days.
-            db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+            db.session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
         unit_id, locked, week_items, previous_cumulative, next_cumulative = _day_facts(
-            member.id, day
+            member_id, day
         )
         ctx = ReportContext(
             day=day,
             today=clock.today(),
             rules=rules.version_for(day),
-            backfill_days=backfill_days(actor),
+            backfill_days=backfill,
             locked=locked,
             active=unit_id is not None,
             week_items=week_items,
@@ -118,23 +121,23 @@ def put(
             next_cumulative=next_cumulative,
         )
         valid = validate_report(data, ctx, from_form=from_form)
-        report = get(member.id, day)
+        report = get(member_id, day)
         before = as_dict(report) if report else None
         old_total = report.total if report else 0
         if report is None:
-            report = DailyReport(member_id=member.id, day=day)
+            report = DailyReport(member_id=member_id, day=day)
             db.session.add(report)
         report.form = valid.form
         report.total = valid.total
         report.cumulative = valid.cumulative
         report.note = valid.note
-        report.updated_by = actor.id
+        report.updated_by = actor_id
         if evidence_meta:
             report.evidence_sha256, report.evidence_type = evidence_meta
         report.items = [ReportItem(code=c, points=p) for c, p in sorted(valid.items.items())]
         report.quizzes = [
             QuizResult(
-                member_id=member.id,
+                member_id=member_id,
                 day=day,
                 kind=q.kind,
                 questions=q.questions,
@@ -149,7 +152,7 @@ def put(
         if changed:
             assert unit_id is not None
             rollups.apply(
-                member.id,
+                member_id,
                 unit_id,
                 day,
                 valid.total - old_total,
@@ -158,16 +161,16 @@ def put(
             audit.record(
                 "report.put",
                 "daily_report",
-                f"{member.id}:{day.isoformat()}",
-                actor_id=actor.id,
-                member_id=member.id,
+                f"{member_id}:{day.isoformat()}",
+                actor_id=actor_id,
+                member_id=member_id,
                 before=before,
                 after=after,
             )
         # Soft fair-play signals for leaders; ``via`` is "token" for API token writes.
         fairplay.after_report(
-            actor.id,
-            member.id,
+            actor_id,
+            member_id,
             report,
             is_new=before is None,
             changed=changed,

@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from tracker.domain import fairplay as domain
 from tracker.domain import rules as domain_rules
 from tracker.extensions import db
-from tracker.models import AuditEntry, DailyReport, FairPlayFlag, TokenWrite
-from tracker.services import clock, rules
+from tracker.models import AuditEntry, DailyReport, FairPlayFlag
+from tracker.services import clock, driver, rules
 
 log = logging.getLogger(__name__)
 TH = domain.DEFAULT
@@ -184,22 +184,20 @@ def lifted_locks() -> list[tuple[str, date, date, str]]:
 
 
 def token_write(actor_id: int, member_id: int, day: date) -> None:
+    """Remember a write made with an API token (for a day) and flag a burst of them."""
     now = datetime.now(UTC)
-    db.session.execute(
-        delete(TokenWrite).where(
-            TokenWrite.actor_id == actor_id, TokenWrite.at < now - timedelta(days=1)
-        )
+    driver.execute_many(
+        "DELETE FROM token_write WHERE actor_id = ? AND at < ?",
+        [(actor_id, driver.sql_datetime(now - timedelta(days=1)))],
     )
-    db.session.add(TokenWrite(actor_id=actor_id, member_id=member_id, day=day, at=now))
-    db.session.flush()
-    count = db.session.execute(
-        select(func.count())
-        .select_from(TokenWrite)
-        .where(
-            TokenWrite.actor_id == actor_id,
-            TokenWrite.at >= now - timedelta(minutes=TH.burst_minutes),
-        )
-    ).scalar_one()
+    driver.execute_many(
+        "INSERT INTO token_write (actor_id, member_id, day, at) VALUES (?, ?, ?, ?)",
+        [(actor_id, member_id, driver.sql_date(day), driver.sql_datetime(now))],
+    )
+    count = driver.query(
+        "SELECT COUNT(*) FROM token_write WHERE actor_id = ? AND at >= ?",
+        [actor_id, driver.sql_datetime(now - timedelta(minutes=TH.burst_minutes))],
+    )[0][0]
     if count >= TH.burst_count:
         # The day of the writes themselves in the organisation's zone, as the scan keys it
         # (not ``clock.today()``, which a demo may fix to another day).

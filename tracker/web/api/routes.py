@@ -91,8 +91,9 @@ def put_report(value: str):
         quizzes=body.get("quizzes") or [],
     )
     via = "token" if request.headers.get("Authorization", "").startswith("Bearer ") else "web"
+    member_id = member.id  # read now: the write's commit expires ``member``
     saved = reports.put(current_user, member, day, data, via=via)
-    response = jsonify(saved.report | {"member_id": member.id, "changed": saved.changed})
+    response = jsonify(saved.report | {"member_id": member_id, "changed": saved.changed})
     response.status_code = 201 if saved.created else 200
     return response
 
