@@ -164,7 +164,7 @@ def main() -> int:
     name = args.name or f"{args.scale}-{dialect}"
     out = ROOT / "benchmarks" / "results" / f"{name}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten {out.relative_to(ROOT)}")
+    print(f"\nwritten {out}")
     return 0 if results["correct"] else 1
 
 

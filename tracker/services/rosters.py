@@ -70,8 +70,8 @@ def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tupl
     rows = query(
         "SELECT ms.member_id, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
         "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
-        f"WHERE ms.member_id IN ({marks}) AND substr(u.path, 1, ?) = ?",
-        [*member_ids, len(unit.path), unit.path],
+        f"WHERE ms.member_id IN ({marks}) AND u.path >= ? AND u.path < ?",
+        [*member_ids, unit.path, unit.path[:-1] + "0"],  # the subtree's range (in_subtree)
     )
     out = []
     for member_id, v_from, v_to, a_from, a_to in rows:

@@ -125,9 +125,7 @@ def rank(period: Period, unit: Unit, points: int, today: date) -> int:
     return 1 + above_counts(period, unit, [points], today)[points]
 
 
-SCORE = (
-    "SELECT SUM(members) FROM subtree_score WHERE ancestor_id = ? AND kind = ? AND period_start = ?"
-)
+SCORES = f"SELECT floor, members FROM subtree_score WHERE {RANGE} AND width = ?"
 
 
 def above_counts(
@@ -135,30 +133,35 @@ def above_counts(
 ) -> dict[int, int]:
     """For each value, how many roster members of the subtree hold strictly more points.
 
-    Members without a row hold zero points, so below zero they count too (``today`` is then
-    needed for the roster size).
+    Two index ranges of the score counts: the bands from the lowest value's band up, and the
+    exact scores inside each value's band; the sums are done here. (One statement of a
+    subquery per value cost PostgreSQL more to plan than to run.) Members without a row hold
+    zero points, so below zero they count too (``today`` is then needed for the roster size).
     """
     distinct = sorted(set(values))
     if not distinct:
         return {}
     where = _range(period, unit)
-    parts, params = [], []
+    if distinct[0] < 0:  # every band: members below zero are counted among the roster
+        bands = query(SCORES, [*where, BAND])
+    else:
+        bands = query(f"{SCORES} AND floor >= ?", [*where, BAND, distinct[0] - distinct[0] % BAND])
+    starts = sorted({x - x % BAND for x in distinct})
+    exact = query(
+        " UNION ALL ".join(f"{SCORES} AND floor >= ? AND floor < ?" for _ in starts),
+        [v for b in starts for v in (*where, 1, b, b + BAND)],
+    )
+    out = {}
     for x in distinct:
         band = x - x % BAND
-        parts.append(
-            f"COALESCE(({SCORE} AND width = {BAND} AND floor > ?), 0) + "
-            f"COALESCE(({SCORE} AND width = 1 AND floor > ? AND floor < ?), 0)"
+        out[x] = sum(m for floor, m in bands if floor > band) + sum(
+            m for floor, m in exact if x < floor < band + BAND
         )
-        params += [*where, band, *where, x, band + BAND]
-    if distinct[0] < 0:
-        parts.append(f"COALESCE(({SCORE} AND width = {BAND}), 0)")
-        params += where
-    counts = query(f"SELECT {', '.join(parts)}", params)[0]
-    out = {x: int(counts[i]) for i, x in enumerate(distinct)}
     if distinct[0] < 0:
         if today is None:
             raise ValueError("ranks below zero need today's roster")
-        zeros = rosters.roster_stats(period, [unit], today)[unit.id][0] - int(counts[-1])
+        with_points = sum(m for _, m in bands)
+        zeros = rosters.roster_stats(period, [unit], today)[unit.id][0] - with_points
         for x in distinct:
             if x < 0:
                 out[x] += zeros

@@ -170,6 +170,11 @@ def generate(
     _reset_sequences(out)
     rollups.fill_subtrees()
     db.session.commit()
+    if out.postgres:
+        # Planner statistics for the bulk-loaded tables, as autovacuum would gather them
+        # (a server may run with it off): without them PostgreSQL guesses its plans.
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
     return dict(out.counts)
 
 
