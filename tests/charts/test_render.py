@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 
 import matplotlib
 import pytest
@@ -71,13 +72,18 @@ def test_the_title_names_the_week_and_the_time_it_was_drawn(org, week):
     assert data.MOTTO in list(draw.texts(chart))
 
 
-def label_boxes(chart):
+@contextmanager
+def drawn(chart):
+    """The chart's figure after a real draw, and its renderer (inside the font's rcParams)."""
     with matplotlib.rc_context(fonts.rc()):
         fig = draw.figure(chart)
         fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        ax = fig.axes[0]
-        labels = [t for t in ax.get_yticklabels() if t.get_text()]
+        yield fig, fig.canvas.get_renderer()
+
+
+def label_boxes(chart):
+    with drawn(chart) as (fig, renderer):
+        labels = [t for t in fig.axes[0].get_yticklabels() if t.get_text()]
         return [t.get_window_extent(renderer) for t in labels], fig.bbox
 
 
@@ -98,10 +104,7 @@ def test_long_unit_names_neither_overlap_nor_leave_the_picture(org, many_units, 
 
 def text_boxes(chart):
     """Every visible text's box after a real draw, with the figure's frame and the axes' box."""
-    with matplotlib.rc_context(fonts.rc()):
-        fig = draw.figure(chart)
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
+    with drawn(chart) as (fig, renderer):
         ax = fig.axes[0]
         hidden = set()  # labels of ticks beyond the axis limits are kept but never drawn
         for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):

@@ -69,10 +69,16 @@ def _cmap() -> frozenset[int]:
 
     font = cjk_font()
     if font.path.lower().endswith((".ttc", ".otc")):
-        face = TTCollection(font.path, lazy=True).fonts[font.index]
-    else:
-        face = TTFont(font.path, lazy=True)
-    return frozenset(face.getBestCmap())
+        collection = TTCollection(font.path, lazy=True)
+        try:
+            return frozenset(collection.fonts[font.index].getBestCmap())
+        finally:
+            collection.close()  # else the file is left for the garbage collector to close
+    face = TTFont(font.path, lazy=True)
+    try:
+        return frozenset(face.getBestCmap())
+    finally:
+        face.close()
 
 
 def missing_glyphs(text: str) -> set[str]:
