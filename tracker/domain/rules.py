@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 WEEKDAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 ALL_DAYS = 0b1111111
@@ -49,21 +48,12 @@ class RuleVersion:
                 return c
         return None
 
-    @cached_property
-    def _by_weekday(self) -> tuple[tuple[tuple[Category, ...], int], ...]:
-        """For each weekday, its categories and its maximum (an import asks per row)."""
-        out = []
-        for weekday in range(7):
-            on = tuple(c for c in self.categories if c.weekdays >> weekday & 1)
-            out.append((on, sum(c.day_cap for c in on)))
-        return tuple(out)
-
     def categories_on(self, day: date) -> list[Category]:
-        return list(self._by_weekday[day.weekday()][0])
+        return [c for c in self.categories if c.counts_on(day)]
 
     def day_maximum(self, day: date) -> int:
         """The most a day can score: the caps in force that weekday, weekly caps included."""
-        return self._by_weekday[day.weekday()][1]
+        return sum(c.day_cap for c in self.categories_on(day))
 
 
 def version_for(versions: Sequence[RuleVersion], day: date) -> RuleVersion | None:
