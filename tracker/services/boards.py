@@ -52,10 +52,9 @@ def member_board(
     show_low = full or not org_settings.value("hide_below_target")
     picked, window = cut.top, cut.window
     ids = [s.member_id for s in {id(s): s for s in [*picked, *window]}.values()]
-    names = rankings.member_names(ids)
+    labels = rankings.member_labels(ids, min(period.end, clock.today()))
     # Members who chose to appear anonymously, to viewers who do not lead this subtree.
     anonymous = set() if full else org_settings.anonymous_among(ids)
-    units = rankings.member_units(ids, min(period.end, clock.today()))
 
     def row(s) -> MemberRow:
         target = rankings.period_target(s.active_days)
@@ -63,17 +62,13 @@ def member_board(
         is_me = s.member_id == viewer.id
         hidden = below and not show_low and not is_me
         anon = not hidden and not is_me and s.member_id in anonymous
-        unit_of = units.get(s.member_id)
+        name, unit_name = labels[s.member_id]
         return MemberRow(
             rank=s.rank,
             change=s.change,
             member_id=None if hidden or anon else s.member_id,
-            name="（未公开）"
-            if hidden
-            else org_settings.ANONYMOUS_NAME
-            if anon
-            else names[s.member_id].name,
-            unit_name="" if hidden or anon or unit_of is None else unit_of.name,
+            name="（未公开）" if hidden else org_settings.ANONYMOUS_NAME if anon else name,
+            unit_name="" if hidden or anon or unit_name is None else unit_name,
             points=s.points,
             reported_days=s.reported_days,
             target=target,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tracker.domain.periods import Period
 from tracker.domain.ranking import Ranked, UnitStats, metric_value, rank_change, shared_ranks
 from tracker.extensions import db
-from tracker.models import Member, Membership, SubtreePoints, Unit
+from tracker.models import Member, SubtreePoints, Unit
 
 from . import clock, driver, org, rosters
 from . import standings as standings_service
@@ -227,17 +227,19 @@ def member_names(member_ids: list[int]) -> dict[int, Member]:
     }
 
 
-def member_units(member_ids: list[int], day: date) -> dict[int, Unit]:
-    """Each member's unit on ``day`` (or their last unit, for members who left before it)."""
+def member_labels(member_ids: list[int], day: date) -> dict[int, tuple[str, str | None]]:
+    """Each member's name and unit name on ``day`` (or their last unit, for members who left
+    before it), read with two short driver statements: every board view shows them."""
     if not member_ids:
         return {}
-    rows = db.session.execute(
-        select(Membership.member_id, Unit, Membership.valid_from)
-        .join(Unit, Unit.id == Membership.unit_id)
-        .where(Membership.member_id.in_(member_ids), Membership.valid_from <= day)
-        .order_by(Membership.member_id, Membership.valid_from)
-    )
-    out: dict[int, Unit] = {}
-    for member_id, unit, _ in rows:
-        out[member_id] = unit  # the latest that began on or before the day wins
-    return out
+    marks = ", ".join("?" for _ in member_ids)
+    names = driver.query(f"SELECT id, name FROM member WHERE id IN ({marks})", member_ids)
+    units: dict[int, str] = {}
+    for member_id, unit_name, _ in driver.query(
+        "SELECT ms.member_id, u.name, ms.valid_from FROM membership ms "
+        f"JOIN unit u ON u.id = ms.unit_id WHERE ms.member_id IN ({marks}) "
+        "AND ms.valid_from <= ? ORDER BY ms.member_id, ms.valid_from",
+        [*member_ids, driver.sql_date(day)],
+    ):
+        units[member_id] = unit_name  # the latest that began on or before the day wins
+    return {member_id: (name, units.get(member_id)) for member_id, name in names}
