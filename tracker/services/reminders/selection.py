@@ -189,6 +189,8 @@ class _UnitRanks:
 
     def rank(self, unit_id: int) -> int | None:
         """The rank alone (no change against the last period): every sibling's at once."""
+        if not self.enabled:
+            return None
         if unit_id in self.ranks:
             return self.ranks[unit_id]
         if self.children is None:  # the tree, read once
@@ -198,7 +200,7 @@ class _UnitRanks:
                 self.units[u.id] = u
                 self.children[u.parent_id].append(u)
         unit = self.units.get(unit_id)
-        if not self.enabled or unit is None or unit.parent_id is None:
+        if unit is None or unit.parent_id is None:
             self.ranks[unit_id] = None
             return None
         board = rankings.unit_ranking(
