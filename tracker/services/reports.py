@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from tracker.domain.periods import period_of
 from tracker.domain.validation import ReportContext, ReportInput, ValidationError, validate_report
 from tracker.extensions import db
-from tracker.models import DailyReport, Member, PeriodLock, QuizResult, ReportItem
+from tracker.models import DailyReport, Member, QuizResult, ReportItem
 
 from . import access, audit, clock, driver, fairplay, org_settings, rollups, rules, tx
 
@@ -50,11 +50,9 @@ def backfill_days(actor: Member) -> int:
 
 
 def is_locked(day: date) -> bool:
-    return (
-        db.session.execute(
-            select(PeriodLock.id).where(PeriodLock.start <= day, PeriodLock.end >= day).limit(1)
-        ).first()
-        is not None
+    d = driver.sql_date(day)
+    return bool(
+        driver.query('SELECT 1 FROM period_lock WHERE start <= ? AND "end" >= ? LIMIT 1', [d, d])
     )
 
 
@@ -186,16 +184,6 @@ def _day_facts(member_id: int, day: date):
     points per item of the week's other days, and the 总积分 reported before and after it."""
     d = driver.sql_date(day)
     week = period_of("week", day)
-    unit = driver.query(
-        "SELECT ms.unit_id FROM membership ms JOIN member m ON m.id = ms.member_id "
-        "WHERE ms.member_id = ? AND ms.valid_from <= ? "
-        "AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
-        "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) LIMIT 1",
-        [member_id, d, d, d, d],
-    )
-    locked = driver.query(
-        'SELECT 1 FROM period_lock WHERE start <= ? AND "end" >= ? LIMIT 1', [d, d]
-    )
     week_items = driver.query(
         "SELECT ri.code, SUM(ri.points) FROM report_item ri "
         "JOIN daily_report r ON r.id = ri.report_id WHERE r.member_id = ? "
@@ -213,8 +201,8 @@ def _day_facts(member_id: int, day: date):
         [member_id, d],
     )
     return (
-        unit[0][0] if unit else None,
-        bool(locked),
+        rollups.unit_on(member_id, day),
+        is_locked(day),
         {code: int(points) for code, points in week_items},
         before[0][0] if before else None,
         after[0][0] if after else None,

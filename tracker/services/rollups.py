@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import delete, select, text
 
 from tracker.domain.periods import KINDS, period_of, periods_containing
 from tracker.extensions import db
@@ -38,19 +38,17 @@ BAND = 32  # width of the coarse score counts (SubtreeScore)
 
 
 def unit_on(member_id: int, day: date) -> int | None:
-    """The unit the member belonged to on ``day`` while active, or None."""
-    return db.session.execute(
-        select(Membership.unit_id)
-        .join(Member, Member.id == Membership.member_id)
-        .where(
-            Membership.member_id == member_id,
-            Membership.valid_from <= day,
-            or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
-            Member.active_from <= day,
-            or_(Member.active_to.is_(None), Member.active_to >= day),
-        )
-        .limit(1)
-    ).scalar_one_or_none()
+    """The unit the member belonged to on ``day`` while active, or None (a short driver
+    statement: every report's write asks)."""
+    d = driver.sql_date(day)
+    rows = driver.query(
+        "SELECT ms.unit_id FROM membership ms JOIN member m ON m.id = ms.member_id "
+        "WHERE ms.member_id = ? AND ms.valid_from <= ? "
+        "AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
+        "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) LIMIT 1",
+        [member_id, d, d, d, d],
+    )
+    return rows[0][0] if rows else None
 
 
 def apply(member_id: int, unit_id: int, day: date, points: int, reported: int) -> None:

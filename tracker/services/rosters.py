@@ -59,7 +59,14 @@ def in_subtree(unit: Unit) -> tuple:
     Paths are ids and slashes: those starting with "/1/4/" sort from "/1/4/" up to, not
     including, "/1/40" ("/" sorts just before "0").
     """
-    return (Unit.path >= unit.path, Unit.path < unit.path[:-1] + "0")
+    low, high = path_range(unit)
+    return (Unit.path >= low, Unit.path < high)
+
+
+def path_range(unit: Unit) -> tuple[str, str]:
+    """The paths of ``unit``'s subtree are those from the first up to, not including, the
+    second (see ``in_subtree``)."""
+    return unit.path, unit.path[:-1] + "0"
 
 
 def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tuple[int, date, date]]:
@@ -71,7 +78,7 @@ def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tupl
         "SELECT ms.member_id, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
         "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
         f"WHERE ms.member_id IN ({marks}) AND u.path >= ? AND u.path < ?",
-        [*member_ids, unit.path, unit.path[:-1] + "0"],  # the subtree's range (in_subtree)
+        [*member_ids, *path_range(unit)],
     )
     out = []
     for member_id, v_from, v_to, a_from, a_to in rows:

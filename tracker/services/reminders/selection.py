@@ -72,11 +72,6 @@ def _unreported_query(day: date):
     )
 
 
-def unreported(day: date) -> list[tuple[int, str, int, str]]:
-    """(member, name, unit, unit name) of members on the roster on ``day`` without a report."""
-    return [tuple(r) for r in db.session.execute(_unreported_query(day))]
-
-
 def daily(day: date, at: time | None) -> Selection:
     """The daily nudge for ``day`` as of ``at`` (None: everyone whose time comes that day).
 
