@@ -180,3 +180,45 @@ def test_an_empty_board_draws_its_message_without_warnings(org):
             assert charts.render(chart, "png").startswith(b"\x89PNG")
         if not chart.bars:
             assert "本期暂无数据" in set(draw.texts(chart))
+
+
+def test_a_short_bars_number_stays_clear_of_its_rank():
+    """A member with no points, or a bar thinner than its rank, still shows rank and number
+    side by side: the number moves past the rank instead of being printed over it."""
+    values = [480.0, 300.0, 120.0, 4.0, 0.0, 0.0]
+    bars = [
+        data.Bar(
+            label=f"党员{i}",
+            detail="第一党支部",
+            value=v,
+            text=f"{v:.0f}",
+            rank=i + 1,
+            top3=i < 3,
+            below=v < 100,
+        )
+        for i, v in enumerate(values)
+    ]
+    chart = data.BarChart(
+        kind="members",
+        heading="测试",
+        period_key="2026-W47",
+        period_span="11-16 至 11-22",
+        value_label="积分",
+        percent=False,
+        target=100.0,
+        target_text="达标线 100 分",
+        leader=True,
+        bars=bars,
+    )
+    with drawn(chart) as (fig, renderer):
+        ax = fig.axes[0]
+        frame = fig.bbox
+        pairs = list(zip(ax.texts[0::2], ax.texts[1::2], strict=True))  # rank, number
+        assert len(pairs) == len(bars)
+        for i, (bar, (rank, number)) in enumerate(zip(bars, pairs, strict=True)):
+            assert rank.get_text() == str(bar.rank) and bar.text in number.get_text()
+            r, n = rank.get_window_extent(renderer), number.get_window_extent(renderer)
+            assert r.x1 <= n.x0, f"row {i + 1}: the number {number.get_text()!r} covers its rank"
+            assert n.x1 <= frame.x1 + 1, f"row {i + 1}: the number leaves the picture"
+            if bar.value == 0:
+                assert rank.get_color() != "white"

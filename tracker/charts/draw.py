@@ -114,6 +114,45 @@ def texts(chart: BarChart | TrendChart) -> Iterator[str]:
                 yield text.get_text()
 
 
+def _rank_text(bar) -> str:
+    return "—" if bar.rank is None else str(bar.rank)
+
+
+def _number_text(bar) -> str:
+    return f"{'★ ' if bar.top3 else ''}{bar.text}{'（未达标）' if bar.below else ''}"
+
+
+def _bar_numbers(chart: BarChart, room: float, span: float, size: float):
+    """The right margin (inches), and each row's number start and rank end (data units).
+
+    A bar's number starts just past the bar, or past the rank when the bar is too short to
+    hold it (a zero bar). The right margin holds the widest number that runs past the axes;
+    it narrows the axes, which moves the numbers, so it is found again until it settles.
+    """
+    top = span / 1.16
+    right = 0.15
+    for _ in range(4):
+        per_inch = span / (room - right)  # data units in an inch of the axes
+        rank_ends = [
+            top * 0.008 + (text_inches(_rank_text(b), size) + 2 / 72) * per_inch for b in chart.bars
+        ]
+        starts = [
+            max(b.value, end) + top * 0.01 for b, end in zip(chart.bars, rank_ends, strict=True)
+        ]
+        overflow = max(
+            [
+                start / per_inch + text_inches(_number_text(b), size) + 4 / 72 - (room - right)
+                for start, b in zip(starts, chart.bars, strict=True)
+            ]
+            + [0.0]
+        )
+        needed = max(0.15, overflow + PAD)
+        if needed <= right + 1e-3:
+            break
+        right = needed
+    return right, starts, rank_ends
+
+
 def _stamp(chart) -> str:
     return f"生成于 {chart.generated_at:%Y-%m-%d %H:%M}" if chart.generated_at else ""
 
@@ -155,26 +194,31 @@ def bar_figure(chart: BarChart) -> Figure:
     ax.invert_yaxis()
     ax.set_ylim(n - 0.5, -0.5)  # n ≥ 1: an empty board keeps one empty row for its message
     top = max([b.value for b in chart.bars] + [chart.target or 0, 1e-9])
-    ax.set_xlim(0, top * 1.16)
+    span = top * 1.16
+    ax.set_xlim(0, span)
     if chart.percent:
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    for y, b in zip(ys, chart.bars, strict=True):
+    # Left margin: the widest name, the tick and its pad. Right margin: the widest number that
+    # runs past the axes. Both are known before the texts are placed, so that a short bar's
+    # number can be put clear of its rank.
+    left = max([text_inches(t, fontsize) for t in labels] + [0.3]) + 14 / 72 + PAD
+    right, starts, rank_ends = _bar_numbers(chart, fig.get_figwidth() - left, span, fontsize - 1)
+    for y, b, start, rank_end in zip(ys, chart.bars, starts, rank_ends, strict=True):
         ax.text(
             top * 0.008,
             y,
-            "—" if b.rank is None else str(b.rank),
+            _rank_text(b),
             va="center",
             fontsize=fontsize - 1,
             fontweight="bold",
-            color="white" if b.top3 else INK,
+            # white on a top-three bar; a bar too short to hold its rank leaves it on white
+            color="white" if b.top3 and b.value >= rank_end else INK,
             zorder=3,
         )
-        mark = "★ " if b.top3 else ""
-        suffix = "（未达标）" if b.below else ""
         ax.text(
-            b.value + top * 0.01,
+            start,
             y,
-            f"{mark}{b.text}{suffix}",
+            _number_text(b),
             va="center",
             fontsize=fontsize - 1,
             color=RED if b.top3 else INK,
@@ -208,25 +252,11 @@ def bar_figure(chart: BarChart) -> Figure:
     fig.suptitle(title, fontsize=12, color=INK, y=1 - PAD / fig.get_figheight())
     footer = f"{chart.note}\n{MOTTO}" if chart.note else MOTTO
     fig.supxlabel(footer, fontsize=8, color=GREY, y=PAD / fig.get_figheight())
-    # Left: the widest name, the tick and its pad. Right: the widest number that runs past
-    # the axes. Top: the title. Bottom: tick labels, the axis label and the footer.
-    left = max([text_inches(t, fontsize) for t in labels] + [0.3]) + 14 / 72 + PAD
-    axes_width = fig.get_figwidth() - left - 0.15
-    span = top * 1.16
-    overflow = max(
-        [
-            (b.value + top * 0.01) / span * axes_width
-            + text_inches(f"★ {b.text}（未达标）", fontsize - 1)
-            + 4 / 72
-            - axes_width
-            for b in chart.bars
-        ]
-        + [0.0]
-    )
+    # Top: the title. Bottom: tick labels, the axis label and the footer.
     place_axes(
         fig,
         left=left,
-        right=max(0.15, overflow + PAD),
+        right=right,
         top=lines_inches(title.count("\n") + 1, 12) + 2 * PAD,
         bottom=lines_inches(1, 10)
         + 7 / 72
