@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.extensions import db
-from tracker.models import AuditEntry
+from tracker.services import driver
 
 
 def record(
@@ -19,16 +19,23 @@ def record(
     after: Any = None,
     member_id: int | None = None,
 ) -> None:
-    """Add an entry to the current transaction (committed, or rolled back, with the change)."""
-    db.session.add(
-        AuditEntry(
-            at=datetime.now(UTC),
-            actor_id=actor_id,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            member_id=member_id,
-            before=before,
-            after=after,
-        )
+    """Add an entry to the current transaction (committed, or rolled back, with the change).
+
+    A short driver statement: every saved report writes one. JSON as SQLAlchemy writes it.
+    """
+    driver.execute_many(
+        'INSERT INTO audit_entry (at, actor_id, action, entity, entity_id, member_id, "before", '
+        '"after") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+            (
+                driver.sql_datetime(datetime.now(UTC)),
+                actor_id,
+                action,
+                entity,
+                str(entity_id),
+                member_id,
+                json.dumps(before),
+                json.dumps(after),
+            )
+        ],
     )

@@ -8,6 +8,7 @@ they are part of the session's transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
@@ -65,3 +66,14 @@ def sql_datetime(moment: datetime) -> datetime | str:
 
 def as_date(value) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def as_datetime(value) -> datetime:
+    """A stored moment as an aware datetime (SQLite keeps UTC text without a zone)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def as_json(value):
+    """A stored JSON value (PostgreSQL's driver decodes it; SQLite keeps the text)."""
+    return json.loads(value) if isinstance(value, str) else value

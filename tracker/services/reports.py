@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from tracker.domain.periods import period_of
 from tracker.domain.validation import ReportContext, ReportInput, ValidationError, validate_report
 from tracker.extensions import db
-from tracker.models import DailyReport, Member, QuizResult, ReportItem
+from tracker.models import DailyReport, Member
 
 from . import access, audit, clock, driver, fairplay, org_settings, rollups, rules, tx
 
@@ -32,6 +32,34 @@ class Saved:
     report: dict
     changed: bool
     created: bool
+
+
+@dataclass
+class Stored:
+    """A day's report as stored: its row, its items and its quiz results."""
+
+    id: int
+    form: str
+    total: int
+    cumulative: int | None
+    note: str
+    evidence_sha256: str | None
+    evidence_type: str | None
+    items: dict[str, int]
+    quizzes: list[dict]
+    updated_by: int | None = None
+
+    def as_dict(self, day: date) -> dict:
+        return {
+            "date": day.isoformat(),
+            "form": self.form,
+            "total": self.total,
+            "cumulative": self.cumulative,
+            "items": dict(sorted(self.items.items())),
+            "quizzes": self.quizzes,
+            "note": self.note,
+            "evidence_sha256": self.evidence_sha256,
+        }
 
 
 @dataclass
@@ -119,36 +147,36 @@ def put(
             next_cumulative=next_cumulative,
         )
         valid = validate_report(data, ctx, from_form=from_form)
-        report = get(member_id, day)
-        before = as_dict(report) if report else None
-        old_total = report.total if report else 0
-        if report is None:
-            report = DailyReport(member_id=member_id, day=day)
-            db.session.add(report)
-        report.form = valid.form
-        report.total = valid.total
-        report.cumulative = valid.cumulative
-        report.note = valid.note
-        report.updated_by = actor_id
-        if evidence_meta:
-            report.evidence_sha256, report.evidence_type = evidence_meta
-        report.items = [ReportItem(code=c, points=p) for c, p in sorted(valid.items.items())]
-        report.quizzes = [
-            QuizResult(
-                member_id=member_id,
-                day=day,
-                kind=q.kind,
-                questions=q.questions,
-                correct=q.correct,
-                seconds=q.seconds,
-            )
-            for q in valid.quizzes
-        ]
-        db.session.flush()
-        after = as_dict(report)
+        old = stored(member_id, day)
+        before = old.as_dict(day) if old else None
+        keep = (old.evidence_sha256, old.evidence_type) if old else (None, None)
+        sha256, evidence_type = evidence_meta or keep
+        new = Stored(
+            old.id if old else 0,
+            valid.form,
+            valid.total,
+            valid.cumulative,
+            valid.note,
+            sha256,
+            evidence_type,
+            dict(sorted(valid.items.items())),
+            [
+                {
+                    "kind": q.kind,
+                    "questions": q.questions,
+                    "correct": q.correct,
+                    "seconds": q.seconds,
+                }
+                for q in valid.quizzes
+            ],
+            actor_id,
+        )
+        new.id = _save(member_id, day, old, new)
+        after = new.as_dict(day)
         changed = before != after
         if changed:
             assert unit_id is not None
+            old_total = old.total if old else 0
             rollups.apply(
                 member_id,
                 unit_id,
@@ -169,13 +197,101 @@ def put(
         fairplay.after_report(
             actor_id,
             member_id,
-            report,
-            is_new=before is None,
+            fairplay.SavedDay(new.id, day, new.total, new.evidence_sha256),
+            is_new=old is None,
             changed=changed,
             via=via,
             day_max=ctx.rules.day_maximum(day) if ctx.rules else 0,
         )
-    return Saved(after, changed, before is None)
+    return Saved(after, changed, old is None)
+
+
+def stored(member_id: int, day: date) -> Stored | None:
+    """The member's stored report for ``day``, read with short driver statements."""
+    rows = driver.query(
+        "SELECT id, form, total, cumulative, note, evidence_sha256, evidence_type, updated_by "
+        "FROM daily_report WHERE member_id = ? AND day = ?",
+        [member_id, driver.sql_date(day)],
+    )
+    if not rows:
+        return None
+    report_id, form, total, cumulative, note, sha256, evidence_type, updated_by = rows[0]
+    items = driver.query("SELECT code, points FROM report_item WHERE report_id = ?", [report_id])
+    quizzes = driver.query(
+        "SELECT kind, questions, correct, seconds FROM quiz_result WHERE report_id = ? ORDER BY id",
+        [report_id],
+    )
+    return Stored(
+        report_id,
+        form,
+        total,
+        cumulative,
+        note,
+        sha256,
+        evidence_type,
+        dict(items),
+        [{"kind": k, "questions": q, "correct": c, "seconds": s} for k, q, c, s in quizzes],
+        updated_by,
+    )
+
+
+def _save(member_id: int, day: date, old: Stored | None, new: Stored) -> int:
+    """Write ``new`` over ``old`` with driver statements, touching only what differs; the
+    report's id. The row's ``updated_at`` is the database's clock, as its column default."""
+    d = driver.sql_date(day)
+    row = (
+        new.form,
+        new.total,
+        new.cumulative,
+        new.note,
+        new.evidence_sha256,
+        new.evidence_type,
+        new.updated_by,
+    )
+    if old is None:
+        report_id = driver.query(
+            "INSERT INTO daily_report (member_id, day, form, total, cumulative, note, "
+            "evidence_sha256, evidence_type, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
+            [member_id, d, *row],
+        )[0][0]
+    else:
+        report_id = old.id
+        was = (
+            old.form,
+            old.total,
+            old.cumulative,
+            old.note,
+            old.evidence_sha256,
+            old.evidence_type,
+            old.updated_by,
+        )
+        if was != row:
+            driver.execute_many(
+                "UPDATE daily_report SET form = ?, total = ?, cumulative = ?, note = ?, "
+                "evidence_sha256 = ?, evidence_type = ?, updated_by = ?, "
+                "updated_at = CURRENT_TIMESTAMP WHERE id = ?",
+                [(*row, report_id)],
+            )
+        if old.items != new.items:
+            driver.execute_many("DELETE FROM report_item WHERE report_id = ?", [(report_id,)])
+        if old.quizzes != new.quizzes:
+            driver.execute_many("DELETE FROM quiz_result WHERE report_id = ?", [(report_id,)])
+    if old is None or old.items != new.items:
+        driver.execute_many(
+            "INSERT INTO report_item (report_id, code, points) VALUES (?, ?, ?)",
+            [(report_id, code, points) for code, points in new.items.items()],
+        )
+    if old is None or old.quizzes != new.quizzes:
+        driver.execute_many(
+            "INSERT INTO quiz_result (report_id, member_id, day, kind, questions, correct, "
+            "seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (report_id, member_id, d, q["kind"], q["questions"], q["correct"], q["seconds"])
+                for q in new.quizzes
+            ],
+        )
+    return report_id
 
 
 def _day_facts(member_id: int, day: date):

@@ -4,8 +4,8 @@ Cheap checks run inside the report's transaction (``checks.after_report``); ``sc
 over a period's history and adds what is missing; leaders list flags and mark them reviewed.
 """
 
-from .checks import after_report
+from .checks import SavedDay, after_report
 from .leaders import FlagView, can_see, review, visible
 from .scan import scan
 
-__all__ = ["FlagView", "after_report", "can_see", "review", "scan", "visible"]
+__all__ = ["FlagView", "SavedDay", "after_report", "can_see", "review", "scan", "visible"]

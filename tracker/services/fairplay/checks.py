@@ -7,43 +7,59 @@ and occasion, so the report path and repeated scans agree.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
 
 from tracker.domain import fairplay as domain
 from tracker.domain import rules as domain_rules
 from tracker.extensions import db
-from tracker.models import AuditEntry, DailyReport, FairPlayFlag
+from tracker.models import DailyReport
 from tracker.services import clock, driver, rules
 
 log = logging.getLogger(__name__)
 TH = domain.DEFAULT
 
 
+class SavedDay(NamedTuple):
+    """What the checks need of a saved report (a stored ``DailyReport`` has the same names)."""
+
+    id: int
+    day: date
+    total: int
+    evidence_sha256: str | None
+
+
 def raise_flag(member_id: int, kind: str, key: str, day: date, detail: dict) -> None:
-    row = db.session.execute(
-        select(FairPlayFlag).where(
-            FairPlayFlag.member_id == member_id, FairPlayFlag.kind == kind, FairPlayFlag.key == key
+    """Add the flag, or bring its detail up to date (short driver statements: a burst of
+    token writes asks on every write)."""
+    rows = driver.query(
+        'SELECT id, detail FROM fair_play_flag WHERE member_id = ? AND kind = ? AND "key" = ?',
+        [member_id, kind, key],
+    )
+    if not rows:
+        driver.execute_many(
+            'INSERT INTO fair_play_flag (member_id, kind, "key", day, detail, created_at, '
+            "review_note) VALUES (?, ?, ?, ?, ?, ?, '')",
+            [
+                (
+                    member_id,
+                    kind,
+                    key,
+                    driver.sql_date(day),
+                    json.dumps(detail),
+                    driver.sql_datetime(datetime.now(UTC)),
+                )
+            ],
         )
-    ).scalar_one_or_none()
-    if row is None:
-        db.session.add(
-            FairPlayFlag(
-                member_id=member_id,
-                kind=kind,
-                key=key,
-                day=day,
-                detail=detail,
-                created_at=datetime.now(UTC),
-                review_note="",
-            )
+    elif driver.as_json(rows[0][1]) != detail:  # e.g. a run of maximum days that grew longer
+        driver.execute_many(
+            "UPDATE fair_play_flag SET detail = ? WHERE id = ?", [(json.dumps(detail), rows[0][0])]
         )
-    elif row.detail != detail:
-        row.detail = detail  # e.g. a run of maximum days that grew longer
 
 
 # Inside a report's transaction ----------------------------------------------------------------
@@ -52,7 +68,7 @@ def raise_flag(member_id: int, kind: str, key: str, day: date, detail: dict) -> 
 def after_report(
     actor_id: int,
     member_id: int,
-    report: DailyReport,
+    report: SavedDay,
     *,
     is_new: bool,
     changed: bool,
@@ -70,7 +86,7 @@ def after_report(
         log.exception("fair-play checks failed for member %s on %s", member_id, report.day)
 
 
-def check_report(member_id: int, report: DailyReport, *, is_new: bool, day_max: int) -> None:
+def check_report(member_id: int, report: SavedDay, *, is_new: bool, day_max: int) -> None:
     day = report.day
     if report.evidence_sha256:
         check_evidence(member_id, report)
@@ -94,15 +110,13 @@ def check_report(member_id: int, report: DailyReport, *, is_new: bool, day_max: 
     if report.total <= 0:
         return
     window_start = day - timedelta(days=max(TH.spike_history_days, 62))
-    totals = dict(
-        db.session.execute(
-            select(DailyReport.day, DailyReport.total).where(
-                DailyReport.member_id == member_id,
-                DailyReport.day >= window_start,
-                DailyReport.day <= day + timedelta(days=62),
-            )
-        ).all()
-    )
+    totals = {
+        driver.as_date(d): t
+        for d, t in driver.query(
+            "SELECT day, total FROM daily_report WHERE member_id = ? AND day >= ? AND day <= ?",
+            [member_id, driver.sql_date(window_start), driver.sql_date(day + timedelta(days=62))],
+        )
+    }
     history = [
         t for d, t in totals.items() if day - timedelta(days=TH.spike_history_days) <= d < day
     ]
@@ -130,29 +144,31 @@ def day_max_of(versions: list[domain_rules.RuleVersion], day: date) -> int:
 
 def raise_max_run(member_id: int, run: domain.Run) -> None:
     """One flag per run: a run that grew, or two runs that joined, keep the earliest start."""
-    existing = db.session.execute(
-        select(FairPlayFlag).where(
-            FairPlayFlag.member_id == member_id,
-            FairPlayFlag.kind == "max_streak",
-            FairPlayFlag.day >= run.start,
-            FairPlayFlag.day <= run.end,
-        )
-    ).scalars()
+    existing = driver.query(
+        "SELECT id, detail FROM fair_play_flag WHERE member_id = ? AND kind = 'max_streak' "
+        "AND day >= ? AND day <= ? ORDER BY id LIMIT 1",
+        [member_id, driver.sql_date(run.start), driver.sql_date(run.end)],
+    )
     detail = {"from": run.start.isoformat(), "to": run.end.isoformat(), "days": run.days}
-    for row in existing:
-        if row.detail != detail:
-            row.detail = detail
+    if existing:
+        flag_id, stored = existing[0]
+        if driver.as_json(stored) != detail:
+            driver.execute_many(
+                "UPDATE fair_play_flag SET detail = ? WHERE id = ?", [(json.dumps(detail), flag_id)]
+            )
         return
     raise_flag(member_id, "max_streak", run.start.isoformat(), run.start, detail)
 
 
-def check_evidence(member_id: int, report: DailyReport) -> None:
-    others = db.session.execute(
-        select(DailyReport.member_id, DailyReport.day)
-        .where(DailyReport.evidence_sha256 == report.evidence_sha256, DailyReport.id != report.id)
-        .order_by(DailyReport.day)
-        .limit(5)
-    ).all()
+def check_evidence(member_id: int, report: SavedDay | DailyReport) -> None:
+    others = [
+        (m, driver.as_date(d))
+        for m, d in driver.query(
+            "SELECT member_id, day FROM daily_report WHERE evidence_sha256 = ? AND id <> ? "
+            "ORDER BY day LIMIT 5",
+            [report.evidence_sha256, report.id],
+        )
+    ]
     if others:
         raise_flag(
             member_id,
@@ -166,18 +182,18 @@ def check_evidence(member_id: int, report: DailyReport) -> None:
 def lifted_locks() -> list[tuple[str, date, date, str]]:
     """Locks that were lifted: (lock id, first day, last day, when), from the audit log."""
     out = []
-    for entity_id, before, at in db.session.execute(
-        select(AuditEntry.entity_id, AuditEntry.before, AuditEntry.at).where(
-            AuditEntry.action == "lock.delete"
-        )
+    for entity_id, before, at in driver.query(
+        "SELECT entity_id, \"before\", at FROM audit_entry WHERE action = 'lock.delete'"
     ):
+        before = driver.as_json(before)
+        at = driver.as_datetime(at)
         if isinstance(before, dict) and before.get("start") and before.get("end"):
             out.append(
                 (
                     entity_id,
                     date.fromisoformat(before["start"]),
                     date.fromisoformat(before["end"]),
-                    aware(at).isoformat(),
+                    at.isoformat(),
                 )
             )
     return out

@@ -35,6 +35,7 @@ from tracker.models import (
     ReportItem,
 )
 from tracker.services import audit, clock, rollups, rules, tx
+from tracker.services.reports import Stored
 
 from .common import (
     Change,
@@ -75,31 +76,6 @@ CHUNK = 500
 
 
 @dataclass
-class _Stored:
-    id: int
-    form: str
-    total: int
-    cumulative: int | None
-    note: str
-    evidence_sha256: str | None
-    evidence_type: str | None
-    items: dict[str, int]
-    quizzes: list[dict]
-
-    def as_dict(self, day: date) -> dict:
-        return {
-            "date": day.isoformat(),
-            "form": self.form,
-            "total": self.total,
-            "cumulative": self.cumulative,
-            "items": dict(sorted(self.items.items())),
-            "quizzes": self.quizzes,
-            "note": self.note,
-            "evidence_sha256": self.evidence_sha256,
-        }
-
-
-@dataclass
 class _Row:
     number: int
     member_id: int
@@ -112,7 +88,7 @@ class _Row:
 class _Ready:
     row: _Row
     valid: ValidReport
-    stored: _Stored | None
+    stored: Stored | None
 
 
 @dataclass
@@ -408,7 +384,7 @@ def _load_members(table: Table, cols: Columns):
     return members, by_name, by_login
 
 
-def _load_stored(rows: list[_Row]) -> dict[tuple[int, date], _Stored]:
+def _load_stored(rows: list[_Row]) -> dict[tuple[int, date], Stored]:
     """The stored reports of the file's members in the weeks the file touches."""
     if not rows:
         return {}
@@ -417,8 +393,8 @@ def _load_stored(rows: list[_Row]) -> dict[tuple[int, date], _Stored]:
     first -= timedelta(days=first.weekday())
     last += timedelta(days=6 - last.weekday())
     ids = sorted({r.member_id for r in rows})
-    out: dict[tuple[int, date], _Stored] = {}
-    by_id: dict[int, _Stored] = {}
+    out: dict[tuple[int, date], Stored] = {}
+    by_id: dict[int, Stored] = {}
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         window = (
@@ -439,7 +415,7 @@ def _load_stored(rows: list[_Row]) -> dict[tuple[int, date], _Stored]:
                 DailyReport.evidence_type,
             ).where(*window)
         ):
-            s = _Stored(
+            s = Stored(
                 r.id,
                 r.form,
                 r.total,
@@ -505,7 +481,7 @@ def _errors(number: int, e: ValidationError, cols: Columns, item_cols: dict[str,
         yield cols.error(number, target, message)
 
 
-def _as_dict(day: date, valid: ValidReport, old: _Stored | None) -> dict:
+def _as_dict(day: date, valid: ValidReport, old: Stored | None) -> dict:
     return {
         "date": day.isoformat(),
         "form": valid.form,
@@ -519,7 +495,7 @@ def _as_dict(day: date, valid: ValidReport, old: _Stored | None) -> dict:
     }
 
 
-def _change(row: _Row, valid: ValidReport, old: _Stored | None, name: str) -> Change:
+def _change(row: _Row, valid: ValidReport, old: Stored | None, name: str) -> Change:
     text = f"{name} {row.day.isoformat()} {valid.total} 分"
     if old is None:
         return Change(row.number, "新增", text)
