@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
 
+# On SQLite the roll-ups are clustered by their primary keys: a row lives in one b-tree, not
+# in a rowid table and a key index, so a report's write dirties fewer pages (migration 0008).
+CLUSTERED = {"sqlite_with_rowid": False}
+
 
 class PeriodPoints(db.Model):
     """A member's points and reported days in one period, while belonging to one unit.
@@ -18,7 +22,10 @@ class PeriodPoints(db.Model):
     """
 
     __tablename__ = "period_points"
-    __table_args__ = (Index("ix_period_points_board", "kind", "period_start", "unit_id", "points"),)
+    __table_args__ = (
+        Index("ix_period_points_board", "kind", "period_start", "unit_id", "points"),
+        CLUSTERED,
+    )
 
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -36,6 +43,7 @@ class SubtreePoints(db.Model):
     """
 
     __tablename__ = "subtree_points"
+    __table_args__ = CLUSTERED
 
     ancestor_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -52,6 +60,7 @@ Index(
     SubtreePoints.period_start,
     SubtreePoints.points.desc(),
     SubtreePoints.member_id,
+    SubtreePoints.reported_days,  # boards and neighbours are read from the index alone
 )
 
 
@@ -63,6 +72,7 @@ class SubtreeScore(db.Model):
     """
 
     __tablename__ = "subtree_score"
+    __table_args__ = CLUSTERED
 
     ancestor_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -76,6 +86,7 @@ class SubtreeTotals(db.Model):
     """A subtree's points, reported member-days and reporting members in one period."""
 
     __tablename__ = "subtree_totals"
+    __table_args__ = CLUSTERED
 
     ancestor_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
