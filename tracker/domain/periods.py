@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 KINDS = ("day", "week", "month", "quarter", "year")
@@ -87,6 +88,13 @@ def period_of(kind: str, day: date) -> Period:
 
 def periods_containing(day: date) -> list[Period]:
     return [period_of(kind, day) for kind in KINDS]
+
+
+@lru_cache(maxsize=4096)
+def period_starts(day: date) -> tuple[tuple[str, date], ...]:
+    """(kind, start) of every period containing ``day``: bulk roll-ups ask once per row, for
+    a few hundred distinct days."""
+    return tuple((kind, period_of(kind, day).start) for kind in KINDS)
 
 
 _KEY_PATTERNS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,14 +22,24 @@ def record(
 ) -> None:
     """Add an entry to the current transaction (committed, or rolled back, with the change).
 
-    A short driver statement: every saved report writes one. JSON as SQLAlchemy writes it.
+    A short driver statement: every saved report writes one.
     """
+    record_many([(action, entity, entity_id, actor_id, member_id, before, after)])
+
+
+Entry = tuple[str, str, object, int | None, int | None, Any, Any]
+
+
+def record_many(entries: Iterable[Entry], at: datetime | None = None) -> None:
+    """Add many entries at once (an import): (action, entity, entity id, actor id, member id,
+    before, after) each, all at the same moment. JSON as SQLAlchemy encodes it."""
+    moment = driver.sql_datetime(at or datetime.now(UTC))
     driver.execute_many(
         'INSERT INTO audit_entry (at, actor_id, action, entity, entity_id, member_id, "before", '
         '"after") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [
+        (
             (
-                driver.sql_datetime(datetime.now(UTC)),
+                moment,
                 actor_id,
                 action,
                 entity,
@@ -37,5 +48,6 @@ def record(
                 json.dumps(before),
                 json.dumps(after),
             )
-        ],
+            for action, entity, entity_id, actor_id, member_id, before, after in entries
+        ),
     )

@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy import delete, select, text
 
-from tracker.domain.periods import KINDS, period_of, periods_containing
+from tracker.domain.periods import period_starts, periods_containing
 from tracker.extensions import db
 from tracker.models import (
     Adjustment,
@@ -124,8 +124,9 @@ def apply_many(changes: Iterable[Change]) -> int:
     for (member_id, day), (points, reported) in per_day.items():
         if points or reported:
             _add(totals, spans, member_id, day, points, reported)
+    starts = {start: driver.sql_date(start) for _, start, _, _ in totals}
     rows = [
-        (kind, driver.sql_date(start), member_id, unit_id, points, reported)
+        (kind, starts[start], member_id, unit_id, points, reported)
         for (kind, start, member_id, unit_id), (points, reported) in sorted(totals.items())
         if points or reported
     ]
@@ -452,8 +453,8 @@ def _add(
     day; a day outside every span counts nowhere."""
     for first, last, unit_id in spans.get(member_id, ()):
         if first <= day <= last:
-            for kind in KINDS:
-                cell = totals[(kind, period_of(kind, day).start, member_id, unit_id)]
+            for kind, start in period_starts(day):
+                cell = totals[(kind, start, member_id, unit_id)]
                 cell[0] += points
                 cell[1] += reported
             return

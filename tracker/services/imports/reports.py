@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from tracker.domain.rules import RuleVersion, version_for
 from tracker.domain.validation import (
@@ -26,7 +26,6 @@ from tracker.domain.validation import (
 from tracker.domain.validation import parse_int as _parse_int
 from tracker.extensions import db
 from tracker.models import (
-    AuditEntry,
     DailyReport,
     Member,
     Membership,
@@ -34,7 +33,7 @@ from tracker.models import (
     QuizResult,
     ReportItem,
 )
-from tracker.services import audit, clock, rollups, rules, tx
+from tracker.services import audit, clock, driver, rollups, rules, tx
 from tracker.services.reports import Stored
 
 from .common import (
@@ -514,49 +513,53 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
         db.session.execute(delete(ReportItem).where(ReportItem.report_id.in_(chunk)))
         db.session.execute(delete(QuizResult).where(QuizResult.report_id.in_(chunk)))
         db.session.execute(delete(DailyReport).where(DailyReport.id.in_(chunk)))
-    new_rows = [
-        {
-            "member_id": r.row.member_id,
-            "day": r.row.day,
-            "form": r.valid.form,
-            "total": r.valid.total,
-            "cumulative": r.valid.cumulative,
-            "note": r.valid.note,
-            "evidence_sha256": r.stored.evidence_sha256 if r.stored else None,
-            "evidence_type": r.stored.evidence_type if r.stored else None,
-            "updated_by": actor_id,
-        }
-        for r in changed
-    ]
-    # A plain multi-row insert, then one lookup of the new ids per chunk of members: an insert
-    # with RETURNING in parameter order runs row by row on SQLite.
-    for i in range(0, len(new_rows), 5_000):
-        db.session.execute(DailyReport.__table__.insert(), new_rows[i : i + 5_000])
+    # Inserts on the driver (SQLAlchemy building a parameter set for every row cost more
+    # than the inserts), then one lookup of the new ids per chunk of members: an
+    # insert with RETURNING in parameter order runs row by row on SQLite.
+    as_date = {}
+    for r in changed:
+        if r.row.day not in as_date:
+            as_date[r.row.day] = driver.sql_date(r.row.day)
+    driver.execute_many(
+        "INSERT INTO daily_report (member_id, day, form, total, cumulative, note, "
+        "evidence_sha256, evidence_type, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                r.row.member_id,
+                as_date[r.row.day],
+                r.valid.form,
+                r.valid.total,
+                r.valid.cumulative,
+                r.valid.note,
+                r.stored.evidence_sha256 if r.stored else None,
+                r.stored.evidence_type if r.stored else None,
+                actor_id,
+            )
+            for r in changed
+        ),
+    )
     ids = _report_ids([(r.row.member_id, r.row.day) for r in changed])
-    items = [
-        {"report_id": report_id, "code": code, "points": points}
-        for report_id, r in zip(ids, changed, strict=True)
-        for code, points in sorted(r.valid.items.items())
-    ]
-    if items:
-        db.session.execute(insert(ReportItem), items)
+    driver.execute_many(
+        "INSERT INTO report_item (report_id, code, points) VALUES (?, ?, ?)",
+        (
+            (report_id, code, points)
+            for report_id, r in zip(ids, changed, strict=True)
+            for code, points in sorted(r.valid.items.items())
+        ),
+    )
     # One audit entry per day changed, written in bulk like the reports themselves.
-    now = datetime.now(UTC)
-    entries = [
-        {
-            "at": now,
-            "actor_id": actor_id,
-            "action": "report.import",
-            "entity": "daily_report",
-            "entity_id": f"{r.row.member_id}:{r.row.day.isoformat()}",
-            "member_id": r.row.member_id,
-            "before": r.stored.as_dict(r.row.day) if r.stored else None,
-            "after": _as_dict(r.row.day, r.valid, r.stored),
-        }
+    audit.record_many(
+        (
+            "report.import",
+            "daily_report",
+            f"{r.row.member_id}:{r.row.day.isoformat()}",
+            actor_id,
+            r.row.member_id,
+            r.stored.as_dict(r.row.day) if r.stored else None,
+            _as_dict(r.row.day, r.valid, r.stored),
+        )
         for r in changed
-    ]
-    for i in range(0, len(entries), 2_000):
-        db.session.execute(insert(AuditEntry), entries[i : i + 2_000])
+    )
     rollups.apply_many(
         (
             r.row.member_id,
