@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain.periods import period_of
-from tracker.domain.validation import ReportContext, ReportInput, ValidationError, validate_report
+from tracker.domain.validation import (
+    ReportContext,
+    ReportInput,
+    ValidationError,
+    ValidReport,
+    validate_report,
+)
 from tracker.extensions import db
 from tracker.models import DailyReport, Member
 
@@ -48,6 +54,39 @@ class Stored:
     items: dict[str, int]
     quizzes: list[dict]
     updated_by: int | None = None
+
+    @classmethod
+    def saving(
+        cls,
+        valid: ValidReport,
+        old: Stored | None,
+        actor_id: int | None,
+        evidence: tuple[str, str] | None = None,
+    ) -> Stored:
+        """What saving ``valid`` over ``old`` stores: a screenshot already stored for the
+        day stays with it unless a new one comes."""
+        keep = (old.evidence_sha256, old.evidence_type) if old else (None, None)
+        sha256, evidence_type = evidence or keep
+        return cls(
+            old.id if old else 0,
+            valid.form,
+            valid.total,
+            valid.cumulative,
+            valid.note,
+            sha256,
+            evidence_type,
+            dict(sorted(valid.items.items())),
+            [
+                {
+                    "kind": q.kind,
+                    "questions": q.questions,
+                    "correct": q.correct,
+                    "seconds": q.seconds,
+                }
+                for q in valid.quizzes
+            ],
+            actor_id,
+        )
 
     def as_dict(self, day: date) -> dict:
         return {
@@ -149,28 +188,7 @@ def put(
         valid = validate_report(data, ctx, from_form=from_form)
         old = stored(member_id, day)
         before = old.as_dict(day) if old else None
-        keep = (old.evidence_sha256, old.evidence_type) if old else (None, None)
-        sha256, evidence_type = evidence_meta or keep
-        new = Stored(
-            old.id if old else 0,
-            valid.form,
-            valid.total,
-            valid.cumulative,
-            valid.note,
-            sha256,
-            evidence_type,
-            dict(sorted(valid.items.items())),
-            [
-                {
-                    "kind": q.kind,
-                    "questions": q.questions,
-                    "correct": q.correct,
-                    "seconds": q.seconds,
-                }
-                for q in valid.quizzes
-            ],
-            actor_id,
-        )
+        new = Stored.saving(valid, old, actor_id, evidence_meta)
         new.id = _save(member_id, day, old, new)
         after = new.as_dict(day)
         changed = before != after

@@ -481,17 +481,7 @@ def _errors(number: int, e: ValidationError, cols: Columns, item_cols: dict[str,
 
 
 def _as_dict(day: date, valid: ValidReport, old: Stored | None) -> dict:
-    return {
-        "date": day.isoformat(),
-        "form": valid.form,
-        "total": valid.total,
-        "cumulative": valid.cumulative,
-        "items": dict(sorted(valid.items.items())),
-        "quizzes": [],
-        "note": valid.note,
-        # A screenshot already stored for the day stays with it, as when the page saves.
-        "evidence_sha256": old.evidence_sha256 if old else None,
-    }
+    return Stored.saving(valid, old, None).as_dict(day)
 
 
 def _change(row: _Row, valid: ValidReport, old: Stored | None, name: str) -> Change:
