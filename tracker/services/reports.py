@@ -343,22 +343,6 @@ def _day_facts(member_id: int, day: date):
     )
 
 
-def as_dict(report: DailyReport) -> dict:
-    return {
-        "date": report.day.isoformat(),
-        "form": report.form,
-        "total": report.total,
-        "cumulative": report.cumulative,
-        "items": {i.code: i.points for i in sorted(report.items, key=lambda i: i.code)},
-        "quizzes": [
-            {"kind": q.kind, "questions": q.questions, "correct": q.correct, "seconds": q.seconds}
-            for q in report.quizzes
-        ],
-        "note": report.note,
-        "evidence_sha256": report.evidence_sha256,
-    }
-
-
 def previous_cumulative_report(member_id: int, day: date) -> DailyReport | None:
     """The latest report before ``day`` that recorded the platform's 总积分."""
     return db.session.execute(

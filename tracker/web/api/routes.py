@@ -66,10 +66,10 @@ def _target_member() -> Member:
 def get_report(value: str):
     day = params.parse_date(value)
     member = _target_member()
-    report = reports.get(member.id, day)
+    report = reports.stored(member.id, day)
     if report is None:
         return problem(404, "Not Found", f"{day.isoformat()} 还没有填报")
-    return jsonify(reports.as_dict(report) | {"member_id": member.id})
+    return jsonify(report.as_dict(day) | {"member_id": member.id})
 
 
 @bp.put("/reports/<value>")
