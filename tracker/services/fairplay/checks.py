@@ -56,9 +56,15 @@ def raise_flag(member_id: int, kind: str, key: str, day: date, detail: dict) -> 
                 )
             ],
         )
-    elif driver.as_json(rows[0][1]) != detail:  # e.g. a run of maximum days that grew longer
+    else:
+        _refresh(*rows[0], detail)  # e.g. a run of maximum days that grew longer
+
+
+def _refresh(flag_id: int, stored, detail: dict) -> None:
+    """Bring a stored flag's detail up to date, writing only when it changed."""
+    if driver.as_json(stored) != detail:
         driver.execute_many(
-            "UPDATE fair_play_flag SET detail = ? WHERE id = ?", [(json.dumps(detail), rows[0][0])]
+            "UPDATE fair_play_flag SET detail = ? WHERE id = ?", [(json.dumps(detail), flag_id)]
         )
 
 
@@ -151,11 +157,7 @@ def raise_max_run(member_id: int, run: domain.Run) -> None:
     )
     detail = {"from": run.start.isoformat(), "to": run.end.isoformat(), "days": run.days}
     if existing:
-        flag_id, stored = existing[0]
-        if driver.as_json(stored) != detail:
-            driver.execute_many(
-                "UPDATE fair_play_flag SET detail = ? WHERE id = ?", [(json.dumps(detail), flag_id)]
-            )
+        _refresh(*existing[0], detail)
         return
     raise_flag(member_id, "max_streak", run.start.isoformat(), run.start, detail)
 
