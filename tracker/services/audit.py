@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from tracker.services import driver
+from tracker.services import clock, driver
 
 
 def record(
@@ -33,7 +33,7 @@ Entry = tuple[str, str, object, int | None, int | None, Any, Any]
 def record_many(entries: Iterable[Entry], at: datetime | None = None) -> None:
     """Add many entries at once (an import): (action, entity, entity id, actor id, member id,
     before, after) each, all at the same moment. JSON as SQLAlchemy encodes it."""
-    moment = driver.sql_datetime(at or datetime.now(UTC))
+    moment = driver.sql_datetime(at or clock.now())
     driver.execute_many(
         'INSERT INTO audit_entry (at, actor_id, action, entity, entity_id, member_id, "before", '
         '"after") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
