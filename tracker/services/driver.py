@@ -28,6 +28,18 @@ def query(sql: str, params: Sequence = ()) -> list[tuple]:
     return driver.execute(sql, tuple(params)).fetchall()
 
 
+def one_of(column: str, values: Sequence) -> tuple[str, list]:
+    """The condition that ``column`` is one of ``values``, and its parameters.
+
+    On PostgreSQL one array parameter, so that the statement's text does not depend on how
+    many values there are and it stays prepared (see ``database``); SQLite gets a list of marks.
+    """
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return f"{column} = ANY(?)", [values]
+    return f"{column} IN ({', '.join('?' * len(values))})", values
+
+
 def execute_many(sql: str, rows: Iterable[Sequence]) -> None:
     rows = [tuple(r) for r in rows]
     if not rows:

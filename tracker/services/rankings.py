@@ -190,13 +190,13 @@ def _unit_stats(
     del parent  # the children's own subtree roll-ups and rosters say it all
     if not children:
         return {}
-    marks = ", ".join("?" for _ in children)
+    units, unit_ids = driver.one_of("ancestor_id", [c.id for c in children])
     totals = {
         unit_id: (points, reported, participants)
         for unit_id, points, reported, participants in driver.query(
             "SELECT ancestor_id, points, reported_days, participants FROM subtree_totals "
-            f"WHERE ancestor_id IN ({marks}) AND kind = ? AND period_start = ?",
-            [*[c.id for c in children], period.kind, driver.sql_date(period.start)],
+            f"WHERE {units} AND kind = ? AND period_start = ?",
+            [*unit_ids, period.kind, driver.sql_date(period.start)],
         )
     }
     roster = rosters.roster_stats(period, children, today)
@@ -232,14 +232,15 @@ def member_labels(member_ids: list[int], day: date) -> dict[int, tuple[str, str 
     before it), read with two short driver statements: every board view shows them."""
     if not member_ids:
         return {}
-    marks = ", ".join("?" for _ in member_ids)
-    names = driver.query(f"SELECT id, name FROM member WHERE id IN ({marks})", member_ids)
+    members, ids = driver.one_of("id", member_ids)
+    names = driver.query(f"SELECT id, name FROM member WHERE {members}", ids)
     units: dict[int, str] = {}
+    members, ids = driver.one_of("ms.member_id", member_ids)
     for member_id, unit_name, _ in driver.query(
         "SELECT ms.member_id, u.name, ms.valid_from FROM membership ms "
-        f"JOIN unit u ON u.id = ms.unit_id WHERE ms.member_id IN ({marks}) "
+        f"JOIN unit u ON u.id = ms.unit_id WHERE {members} "
         "AND ms.valid_from <= ? ORDER BY ms.member_id, ms.valid_from",
-        [*member_ids, driver.sql_date(day)],
+        [*ids, driver.sql_date(day)],
     ):
         units[member_id] = unit_name  # the latest that began on or before the day wins
     return {member_id: (name, units.get(member_id)) for member_id, name in names}

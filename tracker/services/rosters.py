@@ -16,7 +16,7 @@ from tracker.domain.periods import Period, overlap_days
 from tracker.extensions import db
 from tracker.models import Member, Membership, RosterStats, Unit
 
-from .driver import as_date, query, sql_date
+from .driver import as_date, one_of, query, sql_date
 
 Span = tuple[int, str, date, date]  # member, unit path, first day, last day
 
@@ -73,15 +73,20 @@ def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tupl
     """(member, first, last) in the period, active and belonging to the subtree, for a few."""
     if not member_ids:
         return []
-    marks = ", ".join("?" for _ in member_ids)
+    members, ids = one_of("ms.member_id", member_ids)
+    # Found by member and kept by path here: a path range in the statement would be planned
+    # once for every subtree when PostgreSQL keeps the statement prepared, as a loop over the
+    # units it spans, which at the root is every membership.
     rows = query(
-        "SELECT ms.member_id, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
+        "SELECT ms.member_id, u.path, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
         "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
-        f"WHERE ms.member_id IN ({marks}) AND u.path >= ? AND u.path < ?",
-        [*member_ids, *path_range(unit)],
+        f"WHERE {members}",
+        ids,
     )
     out = []
-    for member_id, v_from, v_to, a_from, a_to in rows:
+    for member_id, path, v_from, v_to, a_from, a_to in rows:
+        if not path.startswith(unit.path):
+            continue
         first = max(as_date(v_from), as_date(a_from), period.start)
         last = min(as_date(v_to) or period.end, as_date(a_to) or period.end, period.end)
         if first <= last:
@@ -100,13 +105,12 @@ def roster_stats(period: Period, units: list[Unit], today: date) -> dict[int, tu
     if not units:
         return {}
     end = period.elapsed_end(today) or period.start - timedelta(days=1)
-    marks = ", ".join("?" for _ in units)
+    wanted, unit_ids = one_of("s.unit_id", [u.id for u in units])
     rows = query(
         "SELECT v.version, s.unit_id, s.roster, s.active_days FROM roster_version v "
-        "LEFT JOIN roster_stats s ON s.unit_id IN "
-        f"({marks}) AND s.kind = ? AND s.period_start = ? AND s.elapsed_end = ? "
-        "AND s.version = v.version WHERE v.id = 1",
-        [*[u.id for u in units], period.kind, sql_date(period.start), sql_date(end)],
+        f"LEFT JOIN roster_stats s ON {wanted} AND s.kind = ? AND s.period_start = ? "
+        "AND s.elapsed_end = ? AND s.version = v.version WHERE v.id = 1",
+        [*unit_ids, period.kind, sql_date(period.start), sql_date(end)],
     )
     version = rows[0][0]
     out = {unit_id: (roster, active) for _, unit_id, roster, active in rows if unit_id}

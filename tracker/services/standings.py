@@ -20,7 +20,7 @@ from tracker.domain.periods import Period
 from tracker.models import Unit
 
 from . import rosters
-from .driver import query, sql_date
+from .driver import one_of, query, sql_date
 from .rollups import BAND
 
 
@@ -179,10 +179,9 @@ def _standings(period: Period, unit: Unit, rows: list[tuple], ranks: list[int], 
     for member_id, first, last in rosters.member_spans(period, unit, ids):
         active[member_id] += rosters.elapsed(first, last, period, today)
     previous = period.previous()
-    marks = ", ".join("?" for _ in ids)
+    members, params = one_of("member_id", ids)
     before = {
-        m: p
-        for m, p, _ in query(f"{ROWS} AND member_id IN ({marks})", [*_range(previous, unit), *ids])
+        m: p for m, p, _ in query(f"{ROWS} AND {members}", [*_range(previous, unit), *params])
     }
     missing = [m for m in ids if m not in before]
     if missing:  # on last period's roster without a row: zero points
