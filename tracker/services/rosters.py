@@ -73,16 +73,28 @@ def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tupl
     """(member, first, last) in the period, active and belonging to the subtree, for a few."""
     if not member_ids:
         return []
+    return spans_in(query(*memberships_statement(member_ids)), period, unit)
+
+
+def memberships_statement(member_ids: list[int]) -> tuple[str, list]:
+    """The statement of a few members' memberships with their units' paths and their active
+    dates, for ``spans_in``; the same whatever the period and subtree, so one read serves both
+    a period and the one before (``driver.query_each`` runs it beside others)."""
     members, ids = one_of("ms.member_id", member_ids)
-    # Found by member and kept by path here: a path range in the statement would be planned
-    # once for every subtree when PostgreSQL keeps the statement prepared, as a loop over the
-    # units it spans, which at the root is every membership.
-    rows = query(
+    # Found by member and kept by path in ``spans_in``: a path range in the statement would be
+    # planned once for every subtree when PostgreSQL keeps the statement prepared, as a loop
+    # over the units it spans, which at the root is every membership.
+    return (
         "SELECT ms.member_id, u.path, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
         "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
         f"WHERE {members}",
         ids,
     )
+
+
+def spans_in(rows: list[tuple], period: Period, unit: Unit) -> list[tuple[int, date, date]]:
+    """(member, first, last) in the period, active and belonging to the subtree, from the rows
+    of ``memberships_statement``."""
     out = []
     for member_id, path, v_from, v_to, a_from, a_to in rows:
         if not path.startswith(unit.path):
@@ -100,18 +112,18 @@ def elapsed(first: date, last: date, period: Period, today: date) -> int:
     return overlap_days(first, last, period.start, end) if end else 0
 
 
-def roster_stats(period: Period, units: list[Unit], today: date) -> dict[int, tuple[int, int]]:
-    """Each unit's (roster size, active member-days elapsed) for the period."""
+def roster_stats(
+    period: Period, units: list[Unit], today: date, *, rows: list[tuple] | None = None
+) -> dict[int, tuple[int, int]]:
+    """Each unit's (roster size, active member-days elapsed) for the period.
+
+    ``rows``: what ``roster_statement`` read, where the caller ran it beside other statements.
+    """
     if not units:
         return {}
-    end = period.elapsed_end(today) or period.start - timedelta(days=1)
-    wanted, unit_ids = one_of("s.unit_id", [u.id for u in units])
-    rows = query(
-        "SELECT v.version, s.unit_id, s.roster, s.active_days FROM roster_version v "
-        f"LEFT JOIN roster_stats s ON {wanted} AND s.kind = ? AND s.period_start = ? "
-        "AND s.elapsed_end = ? AND s.version = v.version WHERE v.id = 1",
-        [*unit_ids, period.kind, sql_date(period.start), sql_date(end)],
-    )
+    end = _elapsed_end(period, today)
+    if rows is None:
+        rows = query(*roster_statement(period, units, today))
     version = rows[0][0]
     out = {unit_id: (roster, active) for _, unit_id, roster, active in rows if unit_id}
     # Computed earlier in this session's transaction, whose snapshot may not show the stored row.
@@ -135,6 +147,21 @@ def roster_stats(period: Period, units: list[Unit], today: date) -> dict[int, tu
             memo[(unit_id, period.kind, period.start, end, version)] = value
         out.update(fresh)
     return out
+
+
+def roster_statement(period: Period, units: list[Unit], today: date) -> tuple[str, list]:
+    """The statement of the units' stored stats and the version they must carry."""
+    wanted, unit_ids = one_of("s.unit_id", [u.id for u in units])
+    return (
+        "SELECT v.version, s.unit_id, s.roster, s.active_days FROM roster_version v "
+        f"LEFT JOIN roster_stats s ON {wanted} AND s.kind = ? AND s.period_start = ? "
+        "AND s.elapsed_end = ? AND s.version = v.version WHERE v.id = 1",
+        [*unit_ids, period.kind, sql_date(period.start), sql_date(_elapsed_end(period, today))],
+    )
+
+
+def _elapsed_end(period: Period, today: date) -> date:
+    return period.elapsed_end(today) or period.start - timedelta(days=1)
 
 
 def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, int]]) -> None:

@@ -8,19 +8,22 @@ never reported sit among them, and they have no rows), ``None`` is returned and 
 ranks the whole roster instead: the answer is always the one ``rankings.member_board`` gives.
 
 These reads run on every board view, so they are a handful of short statements sent straight
-to the driver (``driver.query``), without building ORM queries each time.
+to the driver, without building ORM queries each time, and those that do not depend on each
+other go together (``driver.query_each``): on PostgreSQL a slice is three round trips.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate
 
 from tracker.domain.periods import Period
 from tracker.models import Unit
 
 from . import rosters
-from .driver import one_of, query, sql_date
+from .driver import one_of, query, query_each, sql_date
 from .rollups import BAND
 
 
@@ -36,16 +39,17 @@ class Slice:
 
 RANGE = "ancestor_id = ? AND kind = ? AND period_start = ?"
 ROWS = f"SELECT member_id, points, reported_days FROM subtree_points WHERE {RANGE}"
-# The neighbours each side of a member with x points: equal points and a lower id first,
-# then higher points; equal points and a higher id, then lower points.
-NEIGHBOURS = " UNION ALL ".join(
+# A member's row and the neighbours each side of their x points, in one statement: equal
+# points and a lower id first, then higher points; equal points and a higher id, then lower.
+POINTS_OF = f"(SELECT points FROM subtree_points WHERE {RANGE} AND member_id = ?)"
+MINE_AND_NEIGHBOURS = f"{ROWS} AND member_id = ? UNION ALL " + " UNION ALL ".join(
     f"SELECT * FROM ({ROWS} AND {cond} ORDER BY {order} LIMIT ?) AS n{i}"
     for i, (cond, order) in enumerate(
         [
-            ("points = ? AND member_id < ?", "member_id DESC"),
-            ("points > ?", "points, member_id DESC"),
-            ("points = ? AND member_id > ?", "member_id"),
-            ("points < ?", "points DESC, member_id"),
+            (f"points = {POINTS_OF} AND member_id < ?", "member_id DESC"),
+            (f"points > {POINTS_OF}", "points, member_id DESC"),
+            (f"points = {POINTS_OF} AND member_id > ?", "member_id"),
+            (f"points < {POINTS_OF}", "points DESC, member_id"),
         ]
     )
 )
@@ -55,12 +59,13 @@ def _range(period: Period, unit: Unit) -> list:
     return [unit.id, period.kind, sql_date(period.start)]
 
 
-def top(period: Period, unit: Unit, limit: int, today: date) -> list | None:
-    """The first ``limit`` standings, or None when they reach members without points."""
-    if limit <= 0:
-        return []
-    rows = query(f"{ROWS} ORDER BY points DESC, member_id LIMIT ?", [*_range(period, unit), limit])
-    if len(rows) < limit or rows[-1][1] <= 0:
+TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
+
+
+def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int):
+    """The first ``limit`` rows of the board with their ranks, from the first ``limit`` rows
+    with points; None when they reach members without points and cannot be served."""
+    if len(rows) < limit or (rows and rows[-1][1] <= 0):
         rows = _with_zeros(period, unit, rows, limit)
         if rows is None:
             return None
@@ -68,7 +73,7 @@ def top(period: Period, unit: Unit, limit: int, today: date) -> list | None:
     for i, (_, points, _) in enumerate(rows):
         previous_rank = previous_rank if i and points == rows[i - 1][1] else i + 1
         ranks.append(previous_rank)
-    return _standings(period, unit, rows, ranks, today)
+    return rows, ranks
 
 
 def _with_zeros(period: Period, unit: Unit, rows: list[tuple], limit: int) -> list | None:
@@ -87,45 +92,38 @@ def _with_zeros(period: Period, unit: Unit, rows: list[tuple], limit: int) -> li
     return positive + [with_rows.get(m, (m, 0, 0)) for m in zeros][: limit - len(positive)]
 
 
-def window(
-    period: Period, unit: Unit, member_id: int, around: int, today: date
-) -> tuple[object, list] | None:
-    """The member's standing and up to ``around`` neighbours each side, or None (see above)."""
+def _mine_and_neighbours(period: Period, unit: Unit, member_id: int, around: int):
     where = _range(period, unit)
-    mine = query(f"{ROWS} AND member_id = ?", [*where, member_id])
+    of_me = [*where, member_id]
+    return MINE_AND_NEIGHBOURS, [
+        *of_me,
+        *[*where, *of_me, member_id, around],
+        *[*where, *of_me, around],
+        *[*where, *of_me, member_id, around],
+        *[*where, *of_me, around],
+    ]
+
+
+def _window_rows(found: list[tuple], member_id: int, around: int) -> tuple[list, int] | None:
+    """The member's row with up to ``around`` neighbours each side, in board order, and the
+    member's place among them; None where the member has no points or the window reaches
+    members without points (see above)."""
+    mine = [r for r in found if r[0] == member_id]
     if not mine or mine[0][1] <= 0:
         return None
-    x = mine[0][1]
-    found = query(
-        NEIGHBOURS,
-        [
-            *[*where, x, member_id, around],
-            *[*where, x, around],
-            *[*where, x, member_id, around],
-            *[*where, x, around],
-        ],
-    )
 
     def key(row):  # the board's order: points desc, member id
         return (-row[1], row[0])
 
-    me = (member_id, x, mine[0][2])
+    me = mine[0]
     before = sorted((r for r in found if key(r) < key(me)), key=key)[-around:] if around else []
     after = sorted((r for r in found if key(r) > key(me)), key=key)[:around]
     if len(after) < around or any(points <= 0 for _, points, _ in after):
         return None
-    rows = [*before, me, *after]
-    above = above_counts(period, unit, [p for _, p, _ in rows])
-    standings = _standings(period, unit, rows, [1 + above[p] for _, p, _ in rows], today)
-    return standings[len(before)], standings
+    return [*before, me, *after], len(before)
 
 
-def rank(period: Period, unit: Unit, points: int, today: date) -> int:
-    """The shared rank that ``points`` would have on the board: one plus the members above."""
-    return 1 + above_counts(period, unit, [points], today)[points]
-
-
-SCORES = f"SELECT floor, members FROM subtree_score WHERE {RANGE} AND width = ?"
+SCORES = f"SELECT width, floor, members FROM subtree_score WHERE {RANGE} AND width = ?"
 
 
 def above_counts(
@@ -133,34 +131,46 @@ def above_counts(
 ) -> dict[int, int]:
     """For each value, how many roster members of the subtree hold strictly more points.
 
-    Two index ranges of the score counts: the bands from the lowest value's band up, and the
-    exact scores inside each value's band; the sums are done here. (One statement of a
-    subquery per value cost PostgreSQL more to plan than to run.) Members without a row hold
-    zero points, so below zero they count too (``today`` is then needed for the roster size).
+    Members without a row hold zero points, so below zero they count too (``today`` is then
+    needed for the roster size).
     """
     distinct = sorted(set(values))
     if not distinct:
         return {}
+    return _above_from(
+        query(*_above_statement(period, unit, distinct)), period, unit, distinct, today
+    )
+
+
+def _above_statement(period: Period, unit: Unit, distinct: list[int]) -> tuple[str, list]:
+    """Two kinds of index range of the score counts, in one statement: the bands from the
+    lowest value's band up, and the exact scores inside each value's band. (A subquery per
+    value cost PostgreSQL more to plan than to run.) The sums are done by ``_above_from``."""
     where = _range(period, unit)
     if distinct[0] < 0:  # every band: members below zero are counted among the roster
-        bands = query(SCORES, [*where, BAND])
+        parts, params = [SCORES], [*where, BAND]
     else:
-        bands = query(f"{SCORES} AND floor >= ?", [*where, BAND, distinct[0] - distinct[0] % BAND])
-    starts = sorted({x - x % BAND for x in distinct})
-    exact = query(
-        " UNION ALL ".join(f"{SCORES} AND floor >= ? AND floor < ?" for _ in starts),
-        [v for b in starts for v in (*where, 1, b, b + BAND)],
-    )
+        parts = [f"{SCORES} AND floor >= ?"]
+        params = [*where, BAND, distinct[0] - distinct[0] % BAND]
+    for band in sorted({x - x % BAND for x in distinct}):
+        parts.append(f"{SCORES} AND floor >= ? AND floor < ?")
+        params += [*where, 1, band, band + BAND]
+    return " UNION ALL ".join(parts), params
+
+
+def _above_from(
+    rows: list[tuple], period: Period, unit: Unit, distinct: list[int], today: date | None
+) -> dict[int, int]:
+    bands = _Counts(rows, BAND)
+    exact = _Counts(rows, 1)
     out = {}
     for x in distinct:
         band = x - x % BAND
-        out[x] = sum(m for floor, m in bands if floor > band) + sum(
-            m for floor, m in exact if x < floor < band + BAND
-        )
+        out[x] = bands.above(band) + exact.above(x) - exact.above(band + BAND - 1)
     if distinct[0] < 0:
         if today is None:
             raise ValueError("ranks below zero need today's roster")
-        with_points = sum(m for _, m in bands)
+        with_points = bands.total
         zeros = rosters.roster_stats(period, [unit], today)[unit.id][0] - with_points
         for x in distinct:
             if x < 0:
@@ -168,25 +178,48 @@ def above_counts(
     return out
 
 
-def _standings(period: Period, unit: Unit, rows: list[tuple], ranks: list[int], today: date):
-    """Standings for rows already ranked: active days and the change against last period."""
+class _Counts:
+    """Members per floor (one width of the score counts), summed from the top down."""
+
+    def __init__(self, rows: list[tuple], width: int) -> None:
+        pairs = sorted((floor, m) for w, floor, m in rows if w == width)
+        self.floors = [floor for floor, _ in pairs]
+        self.below = [0, *accumulate(m for _, m in pairs)]  # members under the i-th floor
+        self.total = self.below[-1]
+
+    def above(self, x: int) -> int:
+        """Members counted at floors above ``x``."""
+        return self.total - self.below[bisect_right(self.floors, x)]
+
+
+def _standings(period: Period, unit: Unit, rows: list[tuple], ranks: list[int | None], today: date):
+    """Standings for rows: active days, the change against last period, and the rank where
+    ``ranks`` holds None. Two round trips: the rows' memberships, last period's points and
+    the score counts for the missing ranks together, then last period's score counts."""
     from .rankings import Standing, rank_change
 
     if not rows:
         return []
-    ids = [m for m, _, _ in rows]
-    active: dict[int, int] = dict.fromkeys(ids, 0)
-    for member_id, first, last in rosters.member_spans(period, unit, ids):
-        active[member_id] += rosters.elapsed(first, last, period, today)
+    ids = sorted({m for m, _, _ in rows})
     previous = period.previous()
     members, params = one_of("member_id", ids)
-    before = {
-        m: p for m, p, _ in query(f"{ROWS} AND {members}", [*_range(previous, unit), *params])
-    }
-    missing = [m for m in ids if m not in before]
-    if missing:  # on last period's roster without a row: zero points
-        for member_id, _, _ in rosters.member_spans(previous, unit, missing):
-            before[member_id] = 0
+    statements = [
+        rosters.memberships_statement(ids),
+        (f"{ROWS} AND {members}", [*_range(previous, unit), *params]),
+    ]
+    unranked = sorted({p for (_, p, _), r in zip(rows, ranks, strict=True) if r is None})
+    if unranked:
+        statements.append(_above_statement(period, unit, unranked))
+    memberships, before_rows, *counts = query_each(statements)
+    if unranked:
+        above = _above_from(counts[0], period, unit, unranked, today)
+        ranks = [1 + above[p] if r is None else r for (_, p, _), r in zip(rows, ranks, strict=True)]
+    active: dict[int, int] = dict.fromkeys(ids, 0)
+    for member_id, first, last in rosters.spans_in(memberships, period, unit):
+        active[member_id] += rosters.elapsed(first, last, period, today)
+    before = {m: p for m, p, _ in before_rows}
+    for member_id, _, _ in rosters.spans_in(memberships, previous, unit):
+        before.setdefault(member_id, 0)  # on last period's roster without a row: zero points
     above = above_counts(previous, unit, list(before.values()), today)
     out = []
     for (member_id, points, reported), r in zip(rows, ranks, strict=True):
@@ -198,18 +231,31 @@ def _standings(period: Period, unit: Unit, rows: list[tuple], ranks: list[int], 
 def member_slice(
     period: Period, unit: Unit, member_id: int | None, *, limit: int, around: int, today: date
 ) -> Slice | None:
-    """Top ``limit``, the member's row and neighbours, roster size; None where not served."""
-    head = top(period, unit, limit, today)
+    """Top ``limit``, the member's row and neighbours, roster size; None where not served.
+
+    Three round trips on PostgreSQL: the roster, the top and the member's window together;
+    then what the standings need of both (``_standings``).
+    """
+    statements = [
+        rosters.roster_statement(period, [unit], today),
+        (TOP, [*_range(period, unit), max(limit, 0)]),
+    ]
+    if member_id is not None:
+        statements.append(_mine_and_neighbours(period, unit, member_id, around))
+    roster_rows, top_rows, *found = query_each(statements)
+    roster = rosters.roster_stats(period, [unit], today, rows=roster_rows)[unit.id][0]
+    head = _top_rows(period, unit, top_rows, limit) if limit > 0 else ([], [])
     if head is None:
         return None
-    roster = rosters.roster_stats(period, [unit], today)[unit.id][0]
-    if member_id is None:
-        return Slice(roster, head, None, [])
-    found = window(period, unit, member_id, around, today)
-    if found is None:
-        on_board = query(f"{ROWS} AND member_id = ?", [*_range(period, unit), member_id])
-        if on_board or rosters.member_spans(period, unit, [member_id]):
-            return None  # on the board, among members without points: rank the roster
-        return Slice(roster, head, None, [])
-    me, neighbours = found
-    return Slice(roster, head, me, neighbours)
+    rows, ranks = head
+    mine = _window_rows(found[0], member_id, around) if member_id is not None else None
+    if mine is None:
+        if member_id is not None:
+            on_board = [r for r in found[0] if r[0] == member_id]
+            if on_board or rosters.member_spans(period, unit, [member_id]):
+                return None  # on the board, among members without points: rank the roster
+        return Slice(roster, _standings(period, unit, rows, ranks, today), None, [])
+    window, at = mine
+    standings = _standings(period, unit, [*rows, *window], [*ranks, *[None] * len(window)], today)
+    head, neighbours = standings[: len(rows)], standings[len(rows) :]
+    return Slice(roster, head, neighbours[at], neighbours)
