@@ -139,11 +139,9 @@ def unit_board(
     """The children of ``parent`` ranked by a metric; empty rosters last, unranked."""
     today = today or clock.today()
     children = org.children(parent)
-    current = _unit_ranking(period, parent, children, metric, today)
-    previous = {
-        r.key: r.rank
-        for r in _rank_units(_unit_stats(period.previous(), parent, children, today), metric)
-    }
+    stats, before = _unit_stats([period, period.previous()], children, today)
+    current = _unit_ranking(stats, children, metric)
+    previous = {r.key: r.rank for r in _rank_units(before, metric)}
     for standing in current:
         standing.change = rank_change(previous.get(standing.unit.id), standing.rank)
     return current
@@ -162,13 +160,13 @@ def unit_ranking(
     """
     if children is None:
         children = org.children(parent)
-    return _unit_ranking(period, parent, children, metric, today or clock.today())
+    (stats,) = _unit_stats([period], children, today or clock.today())
+    return _unit_ranking(stats, children, metric)
 
 
 def _unit_ranking(
-    period: Period, parent: Unit, children: list[Unit], metric: str, today: date
+    stats: dict[int, UnitStats], children: list[Unit], metric: str
 ) -> list[UnitStanding]:
-    stats = _unit_stats(period, parent, children, today)
     by_id = {u.id: u for u in children}
     return [
         UnitStanding(by_id[r.key], stats[r.key], r.value, r.rank)
@@ -185,32 +183,40 @@ def _rank_units(stats: dict[int, UnitStats], metric: str) -> list[Ranked]:
 
 
 def _unit_stats(
-    period: Period, parent: Unit, children: list[Unit], today: date
-) -> dict[int, UnitStats]:
-    del parent  # the children's own subtree roll-ups and rosters say it all
+    periods: list[Period], children: list[Unit], today: date
+) -> list[dict[int, UnitStats]]:
+    """The children's stats for each period, from their subtree totals and rosters: every
+    statement in one round trip on PostgreSQL (``driver.query_each``)."""
     if not children:
-        return {}
+        return [{} for _ in periods]
     units, unit_ids = driver.one_of("ancestor_id", [c.id for c in children])
-    totals = {
-        unit_id: (points, reported, participants)
-        for unit_id, points, reported, participants in driver.query(
-            "SELECT ancestor_id, points, reported_days, participants FROM subtree_totals "
-            f"WHERE {units} AND kind = ? AND period_start = ?",
-            [*unit_ids, period.kind, driver.sql_date(period.start)],
+    statements = []
+    for period in periods:
+        statements.append(
+            (
+                "SELECT ancestor_id, points, reported_days, participants FROM subtree_totals "
+                f"WHERE {units} AND kind = ? AND period_start = ?",
+                [*unit_ids, period.kind, driver.sql_date(period.start)],
+            )
         )
-    }
-    roster = rosters.roster_stats(period, children, today)
-    out = {}
-    for c in children:
-        points, reported, participants = totals.get(c.id, (0, 0, 0))
-        out[c.id] = UnitStats(
-            unit_id=c.id,
-            roster=roster[c.id][0],
-            points=points,
-            participants=participants,
-            reported_days=reported,
-            active_days=roster[c.id][1],
-        )
+        statements.append(rosters.roster_statement(period, children, today))
+    results = driver.query_each(statements)
+    out = []
+    for period, totals_rows, roster_rows in zip(periods, results[::2], results[1::2], strict=True):
+        totals = {unit_id: (p, r, n) for unit_id, p, r, n in totals_rows}
+        roster = rosters.roster_stats(period, children, today, rows=roster_rows)
+        stats = {}
+        for c in children:
+            points, reported, participants = totals.get(c.id, (0, 0, 0))
+            stats[c.id] = UnitStats(
+                unit_id=c.id,
+                roster=roster[c.id][0],
+                points=points,
+                participants=participants,
+                reported_days=reported,
+                active_days=roster[c.id][1],
+            )
+        out.append(stats)
     return out
 
 
