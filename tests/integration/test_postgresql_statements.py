@@ -1,0 +1,56 @@
+"""PostgreSQL: board statements stay prepared across read-only transactions, and ending a
+transaction that wrote still undoes it (``database._keep_prepared_statements``)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import TODAY
+from tracker.domain.periods import period_of
+from tracker.domain.validation import ReportInput
+from tracker.extensions import db
+from tracker.models import Member
+from tracker.services import driver, rankings, reports
+
+
+@pytest.fixture
+def pg(org):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    return org
+
+
+def _prepared() -> list[str]:
+    return [s for (s,) in driver.query("SELECT statement FROM pg_prepared_statements")]
+
+
+def _driver_connection():
+    return db.session.connection().connection.driver_connection
+
+
+def test_board_statements_stay_prepared_across_read_only_transactions(pg):
+    reports.put(pg.m1, pg.m1, TODAY, ReportInput(total=30))
+    week = period_of("week", TODAY)
+    connection = _driver_connection()
+    for _ in range(8):  # psycopg prepares a statement from its sixth run on a connection
+        rankings.member_slice(week, pg.root, pg.m1.id, limit=20, today=TODAY)
+        db.session.rollback()
+    assert _driver_connection() is connection  # the pool handed back the same connection
+    assert any("FROM subtree_points" in s for s in _prepared())
+
+
+def test_a_transaction_that_wrote_is_still_rolled_back(pg):
+    driver.query(
+        "UPDATE member SET name = ? WHERE id = ? RETURNING id", ["改名", pg.m1.id]
+    )  # a write the ORM does not know of
+    db.session.rollback()
+    assert db.session.execute(select(Member.name).where(Member.id == pg.m1.id)).scalar() == "李一"
+
+
+def test_a_failed_transaction_is_rolled_back(pg):
+    driver.query("UPDATE member SET name = ? WHERE id = ? RETURNING id", ["改名", pg.m1.id])
+    with pytest.raises(Exception, match="division by zero"):
+        driver.query("SELECT 1 / 0")
+    db.session.rollback()
+    assert db.session.execute(select(Member.name).where(Member.id == pg.m1.id)).scalar() == "李一"
