@@ -10,62 +10,49 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
-
 from tracker.domain.periods import Period, overlap_days
 from tracker.extensions import db
-from tracker.models import Member, Membership, RosterStats, Unit
+from tracker.models import RosterStats, Unit
 
 from .driver import as_date, one_of, query, sql_date
 
 Span = tuple[int, str, date, date]  # member, unit path, first day, last day
 
 
-def spans(period: Period, unit: Unit, member_ids: list[int] | None = None) -> list[Span]:
+SELECT_SPANS = (
+    "SELECT ms.member_id, u.path, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
+    "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
+)
+
+
+def spans(period: Period, unit: Unit) -> list[Span]:
     """(member, unit path, first, last): days in the period active and belonging to the subtree."""
-    query = (
-        select(
-            Membership.member_id,
-            Unit.path,
-            Membership.valid_from,
-            Membership.valid_to,
-            Member.active_from,
-            Member.active_to,
-        )
-        .join(Unit, Unit.id == Membership.unit_id)
-        .join(Member, Member.id == Membership.member_id)
-        .where(
-            *in_subtree(unit),
-            Membership.valid_from <= period.end,
-            or_(Membership.valid_to.is_(None), Membership.valid_to >= period.start),
-            Member.active_from <= period.end,
-            or_(Member.active_to.is_(None), Member.active_to >= period.start),
-        )
+    start, end = sql_date(period.start), sql_date(period.end)
+    rows = query(
+        f"{SELECT_SPANS} WHERE u.path >= ? AND u.path < ? AND ms.valid_from <= ? "
+        "AND (ms.valid_to IS NULL OR ms.valid_to >= ?) AND m.active_from <= ? "
+        "AND (m.active_to IS NULL OR m.active_to >= ?)",
+        [*path_range(unit), end, start, end, start],
     )
-    if member_ids is not None:
-        query = query.where(Membership.member_id.in_(member_ids))
-    out = []
-    for member_id, path, v_from, v_to, a_from, a_to in db.session.execute(query):
-        first = max(v_from, a_from, period.start)
-        last = min(v_to or period.end, a_to or period.end, period.end)
+    return list(_clipped(rows, period))
+
+
+def _clipped(rows: list[tuple], period: Period):
+    """(member, unit path, first, last) of membership rows that overlap the period."""
+    for member_id, path, v_from, v_to, a_from, a_to in rows:
+        first = max(as_date(v_from), as_date(a_from), period.start)
+        last = min(as_date(v_to) or period.end, as_date(a_to) or period.end, period.end)
         if first <= last:
-            out.append((member_id, path, first, last))
-    return out
+            yield member_id, path, first, last
 
 
-def in_subtree(unit: Unit) -> tuple:
-    """Units under ``unit`` as a range of paths, which the path index answers (LIKE is not).
+def path_range(unit: Unit) -> tuple[str, str]:
+    """The paths of ``unit``'s subtree, as a range the path index answers (LIKE is not): from
+    the first up to, not including, the second.
 
     Paths are ids and slashes: those starting with "/1/4/" sort from "/1/4/" up to, not
     including, "/1/40" ("/" sorts just before "0").
     """
-    low, high = path_range(unit)
-    return (Unit.path >= low, Unit.path < high)
-
-
-def path_range(unit: Unit) -> tuple[str, str]:
-    """The paths of ``unit``'s subtree are those from the first up to, not including, the
-    second (see ``in_subtree``)."""
     return unit.path, unit.path[:-1] + "0"
 
 
@@ -84,26 +71,17 @@ def memberships_statement(member_ids: list[int]) -> tuple[str, list]:
     # Found by member and kept by path in ``spans_in``: a path range in the statement would be
     # planned once for every subtree when PostgreSQL keeps the statement prepared, as a loop
     # over the units it spans, which at the root is every membership.
-    return (
-        "SELECT ms.member_id, u.path, ms.valid_from, ms.valid_to, m.active_from, m.active_to "
-        "FROM membership ms JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
-        f"WHERE {members}",
-        ids,
-    )
+    return f"{SELECT_SPANS} WHERE {members}", ids
 
 
 def spans_in(rows: list[tuple], period: Period, unit: Unit) -> list[tuple[int, date, date]]:
     """(member, first, last) in the period, active and belonging to the subtree, from the rows
     of ``memberships_statement``."""
-    out = []
-    for member_id, path, v_from, v_to, a_from, a_to in rows:
-        if not path.startswith(unit.path):
-            continue
-        first = max(as_date(v_from), as_date(a_from), period.start)
-        last = min(as_date(v_to) or period.end, as_date(a_to) or period.end, period.end)
-        if first <= last:
-            out.append((member_id, first, last))
-    return out
+    return [
+        (member_id, first, last)
+        for member_id, path, first, last in _clipped(rows, period)
+        if path.startswith(unit.path)
+    ]
 
 
 def elapsed(first: date, last: date, period: Period, today: date) -> int:
