@@ -120,6 +120,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=0, help="samples per figure")
     parser.add_argument("--name", help="results file name (default: <scale>-<dialect>)")
     parser.add_argument("--days", type=int, help="days of history (default: the scale's)")
+    parser.add_argument(
+        "--baseline-samples",
+        type=int,
+        default=3,
+        help="samples of each baseline (the whole board, the plain aggregate); at province "
+        "scale a plain unit board takes minutes",
+    )
     args = parser.parse_args()
     scale = dict(SCALES[args.scale])
     if args.days:
@@ -160,7 +167,7 @@ def main() -> int:
                 "scale": scale,
             }
             print(f"built {args.scale} data in {build['seconds']} s: {counts}", flush=True)
-        results = run(args.scale, repeat, dialect, build)
+        results = run(args.scale, repeat, dialect, build, args.baseline_samples)
     name = args.name or f"{args.scale}-{dialect}"
     out = ROOT / "benchmarks" / "results" / f"{name}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -192,13 +199,12 @@ def plain_units(period, parent: Unit) -> dict[int, int]:
     return {c: int(sums.get(c, 0)) for c in children}
 
 
-def run(scale: str, repeat: int, dialect: str, build) -> dict:
+def run(scale: str, repeat: int, dialect: str, build, few: int = 3) -> dict:
     units = list(db.session.execute(select(Unit).order_by(Unit.depth, Unit.id)).scalars())
     root = units[0]
     deep = max(units, key=lambda u: (u.depth, -u.id))
     mid = next(u for u in units if u.depth == 2)
     probes = {"root": root, "mid": mid, "deep": deep}
-    few = 3
     r, why_no_redis = redis_client()
     rows, correct = [], True
     header = (
@@ -281,6 +287,7 @@ def run(scale: str, repeat: int, dialect: str, build) -> dict:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build": build,
+        "samples": {"fast": repeat, "baselines": few},
         "redis": "measured" if r is not None else f"skipped: {why_no_redis}",
         "correct": correct,
         "figures": rows,
