@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from tracker.domain.periods import KINDS, Period, parse_period_key, period_of
@@ -60,16 +61,18 @@ def as_id(value: str | None) -> int | None:
     return None
 
 
-def parse_unit(value: str | None, default: Unit | None, name: str = "unit") -> Unit:
+def parse_unit(value: str | None, default: Callable[[], Unit | None], name: str = "unit") -> Unit:
+    """``?unit=``: a unit by id, else ``default()`` (asked only then: it reads the database)."""
     if value:
         unit_id = as_id(value)
         unit = org.get_unit(unit_id) if unit_id is not None else None
         if unit is None:
             raise BadParam(name, f"没有编号为“{value}”的单位")
         return unit
-    if default is None:
+    unit = default()
+    if unit is None:
         raise BadParam(name, "还没有任何单位")
-    return default
+    return unit
 
 
 def parse_managed_member(value: str | None, viewer: Member) -> Member:

@@ -25,7 +25,7 @@ def _require_leader():
 
 
 def _unit(value: str | None) -> Unit:
-    unit = params.parse_unit(value, access.default_unit(current_user))
+    unit = params.parse_unit(value, lambda: access.default_unit(current_user))
     if not access.leads_unit(current_user, unit):
         raise access.Forbidden("只能查看本人所领导单位的活动")
     return unit

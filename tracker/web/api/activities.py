@@ -37,7 +37,7 @@ def _date(value: object):
 
 
 def _led_unit(value: str | None):
-    unit = params.parse_unit(value, access.default_unit(current_user))
+    unit = params.parse_unit(value, lambda: access.default_unit(current_user))
     if not access.leads_unit(current_user, unit):
         raise access.Forbidden("只能查看本人所领导单位的活动")
     return unit

@@ -16,7 +16,7 @@ from .routes import bp
 def list_flags():
     if not access.is_leader(current_user):
         raise access.Forbidden("只有单位负责人可以查看提示")
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     rows = fairplay.visible(current_user, unit, request.args.get("status", "open"))
     return jsonify(
         {"unit": {"id": unit.id, "name": unit.name}, "rows": [r.as_dict() for r in rows]}

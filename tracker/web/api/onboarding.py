@@ -28,7 +28,7 @@ def _body(allowed: set[str]) -> dict:
 
 @bp.get("/onboarding/pending")
 def onboarding_pending():
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     rows = onboarding.pending(current_user, unit)
     return jsonify(
         {

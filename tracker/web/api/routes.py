@@ -101,7 +101,7 @@ def put_report(value: str):
 @bp.get("/leaderboards/members")
 def member_leaderboard():
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     limit = params.parse_limit(request.args.get("limit"))
     view = boards.member_board(current_user, period, unit, limit=limit)
     return jsonify(
@@ -124,7 +124,7 @@ def unit_leaderboard():
     if not org_settings.value("unit_rankings_enabled"):
         return problem(404, "Not Found", "本组织已关闭单位排名")
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
-    parent = params.parse_unit(request.args.get("parent"), org.root_unit(), name="parent")
+    parent = params.parse_unit(request.args.get("parent"), org.root_unit, name="parent")
     metric = params.parse_metric(request.args.get("metric"))
     return jsonify(
         {

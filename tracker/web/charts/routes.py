@@ -117,7 +117,7 @@ def unit_chart(fmt: str):
     _unit_rankings_enabled()
     fmt = _format(fmt, charts.FORMATS)
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
-    parent = params.parse_unit(request.args.get("parent"), org.root_unit(), name="parent")
+    parent = params.parse_unit(request.args.get("parent"), org.root_unit, name="parent")
     metric = params.parse_metric(request.args.get("metric"))
     chart = charts.unit_chart(_viewer(parent), period, parent, metric)
     return _send_chart(chart, fmt, f"单位学习报表-{parent.name}-{period.key}")
@@ -127,7 +127,7 @@ def unit_chart(fmt: str):
 def member_chart(fmt: str):
     fmt = _format(fmt, charts.FORMATS)
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     limit = params.parse_limit(request.args.get("limit"), default=10, maximum=50)
     chart = charts.member_chart(_viewer(unit), period, unit, limit)
     return _send_chart(chart, fmt, f"个人学习榜-{unit.name}-{period.key}")
@@ -147,7 +147,7 @@ def trend_chart(fmt: str):
         access.require_manage_member(current_user, member)
         chart = charts.member_trend(member, day, weeks)
         return _send_chart(chart, fmt, f"学习趋势-{member.name}")
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     chart = charts.unit_trend(unit, day, weeks)
     return _send_chart(chart, fmt, f"学习趋势-{unit.name}")
 
@@ -163,7 +163,7 @@ def _send_export(table: exports.Table, fmt: str) -> Response:
 def export_members(fmt: str):
     fmt = _format(fmt, exports.FORMATS)
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     return _send_export(exports.member_table(current_user, period, unit), fmt)
 
 
@@ -172,13 +172,13 @@ def export_units(fmt: str):
     _unit_rankings_enabled()
     fmt = _format(fmt, exports.FORMATS)
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
-    parent = params.parse_unit(request.args.get("parent"), org.root_unit(), name="parent")
+    parent = params.parse_unit(request.args.get("parent"), org.root_unit, name="parent")
     metric = params.parse_metric(request.args.get("metric"))
     return _send_export(exports.unit_table(current_user, period, parent, metric), fmt)
 
 
 def _review_args():
-    unit = params.parse_unit(request.values.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.values.get("unit"), lambda: access.default_unit(current_user))
     key = request.values.get("quarter") or clock.today().isoformat()
     try:
         quarter = review.parse_quarter(key) if "Q" in key else None

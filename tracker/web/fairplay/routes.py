@@ -24,7 +24,7 @@ def _require_leader():
 
 @bp.get("")
 def index():
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     status = request.args.get("status", "open")
     if status not in STATUS_LABELS:
         raise params.BadParam("status", "状态只能是 open、reviewed 或 all")

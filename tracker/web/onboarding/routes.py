@@ -79,7 +79,7 @@ def _activate(link: str):
 
 
 def _unit():
-    unit = params.parse_unit(request.values.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.values.get("unit"), lambda: access.default_unit(current_user))
     if not access.leads_unit(current_user, unit):
         raise access.Forbidden("只能查看本人所领导单位的党员")
     return unit

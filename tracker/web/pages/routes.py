@@ -132,7 +132,7 @@ def _roles() -> dict:
 @bp.get("/dashboard")
 def dashboard():
     """A leader's view of one unit: this week, today's reports, sub-units."""
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     if not access.leads_unit(current_user, unit):
         raise access.Forbidden("只有本单位的负责人可以查看看板")
     today = clock.today()
@@ -180,7 +180,7 @@ def _period_context():
 @bp.get("/boards/members")
 def member_board():
     ctx = _period_context()
-    unit = params.parse_unit(request.args.get("unit"), access.default_unit(current_user))
+    unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
     view = boards.member_board(current_user, ctx["period"], unit, limit=20)
     return render_template(
         "board_members.html",
@@ -202,7 +202,7 @@ def unit_board():
             detail="本组织只记录个人学习，不排名单位。",
         ), 404
     ctx = _period_context()
-    parent = params.parse_unit(request.args.get("parent"), org.root_unit(), name="parent")
+    parent = params.parse_unit(request.args.get("parent"), org.root_unit, name="parent")
     if not request.args.get("parent"):
         parent = org.first_branching(parent)  # open where there is something to compare
     metric = params.parse_metric(request.args.get("metric"))
