@@ -9,7 +9,7 @@ from tracker.domain.periods import Period, period_of
 from tracker.domain.ranking import METRIC_LABELS_ZH, as_number, metric_value
 from tracker.models import Member, Unit
 
-from . import access, clock, org_settings, rankings
+from . import access, clock, driver, org_settings, rankings
 
 
 @dataclass
@@ -52,9 +52,14 @@ def member_board(
     show_low = full or not org_settings.value("hide_below_target")
     picked, window = cut.top, cut.window
     ids = [s.member_id for s in {id(s): s for s in [*picked, *window]}.values()]
-    labels = rankings.member_labels(ids, min(period.end, clock.today()))
-    # Members who chose to appear anonymously, to viewers who do not lead this subtree.
-    anonymous = set() if full else org_settings.anonymous_among(ids)
+    # Names and units, and who chose to appear anonymously to viewers who do not lead this
+    # subtree: one round trip.
+    statements = rankings.label_statements(ids, min(period.end, clock.today()))
+    if not full:
+        statements.append(org_settings.anonymous_statement(ids))
+    names, memberships, *chosen = driver.query_each(statements) if ids else ([], [])
+    labels = rankings.labels_from(names, memberships)
+    anonymous = org_settings.anonymous_from(chosen[0]) if chosen else set()
 
     def row(s) -> MemberRow:
         target = rankings.period_target(s.active_days)

@@ -17,7 +17,7 @@ from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Member, OrgSetting, PrivacyPrefs
 
-from . import access, audit, tx
+from . import access, audit, driver, tx
 
 
 @dataclass(frozen=True)
@@ -124,13 +124,17 @@ def anonymous_among(member_ids: Iterable[int]) -> set[int]:
     ids = list(set(member_ids))
     if not ids:
         return set()
-    return set(
-        db.session.execute(
-            select(PrivacyPrefs.member_id).where(
-                PrivacyPrefs.member_id.in_(ids), PrivacyPrefs.anonymous_on_boards.is_(True)
-            )
-        ).scalars()
-    )
+    return anonymous_from(driver.query(*anonymous_statement(ids)))
+
+
+def anonymous_statement(member_ids: list[int]) -> tuple[str, list]:
+    """The statement ``anonymous_among`` runs, for a caller that runs it beside others."""
+    members, ids = driver.one_of("member_id", member_ids)
+    return f"SELECT member_id FROM privacy_prefs WHERE {members} AND anonymous_on_boards", ids
+
+
+def anonymous_from(rows: list[tuple]) -> set[int]:
+    return {member_id for (member_id,) in rows}
 
 
 def set_anonymous(actor: Member, member: Member, anonymous: bool) -> None:

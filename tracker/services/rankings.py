@@ -238,15 +238,27 @@ def member_labels(member_ids: list[int], day: date) -> dict[int, tuple[str, str 
     before it), read with two short driver statements: every board view shows them."""
     if not member_ids:
         return {}
+    return labels_from(*driver.query_each(label_statements(member_ids, day)))
+
+
+def label_statements(member_ids: list[int], day: date) -> list[tuple[str, list]]:
+    """The statements ``member_labels`` runs, for a caller that runs them beside others."""
     members, ids = driver.one_of("id", member_ids)
-    names = driver.query(f"SELECT id, name FROM member WHERE {members}", ids)
+    of_members, of_ids = driver.one_of("ms.member_id", member_ids)
+    return [
+        (f"SELECT id, name FROM member WHERE {members}", ids),
+        (
+            "SELECT ms.member_id, u.name, ms.valid_from FROM membership ms "
+            f"JOIN unit u ON u.id = ms.unit_id WHERE {of_members} "
+            "AND ms.valid_from <= ? ORDER BY ms.member_id, ms.valid_from",
+            [*of_ids, driver.sql_date(day)],
+        ),
+    ]
+
+
+def labels_from(names: list[tuple], memberships: list[tuple]) -> dict[int, tuple[str, str | None]]:
+    """``member_labels`` from the rows of ``label_statements``."""
     units: dict[int, str] = {}
-    members, ids = driver.one_of("ms.member_id", member_ids)
-    for member_id, unit_name, _ in driver.query(
-        "SELECT ms.member_id, u.name, ms.valid_from FROM membership ms "
-        f"JOIN unit u ON u.id = ms.unit_id WHERE {members} "
-        "AND ms.valid_from <= ? ORDER BY ms.member_id, ms.valid_from",
-        [*ids, driver.sql_date(day)],
-    ):
+    for member_id, unit_name, _ in memberships:
         units[member_id] = unit_name  # the latest that began on or before the day wins
     return {member_id: (name, units.get(member_id)) for member_id, name in names}
