@@ -43,16 +43,28 @@ def _keep_prepared_statements(engine) -> None:
     which saves PostgreSQL planning it again (about half of a short board statement's time),
     but it forgets every prepared statement on ROLLBACK, in case the transaction had changed
     the schema. Every request that only reads ends in a rollback, so nothing stayed prepared.
-    A transaction to which PostgreSQL assigned no transaction id changed nothing, schema
-    included: committing it is the same as rolling it back, and keeps the statements.
+    A transaction to which PostgreSQL assigned no transaction id wrote no row and changed no
+    schema: committing it is the same as rolling it back, and keeps the statements. It is not
+    the same for session state changed without a transaction id (a plain ``SET``,
+    ``set_config(…, false)``, ``LISTEN``/``NOTIFY``): the app uses none of them on its
+    sessions' connections, and must not start to.
+
+    Any doubt (a connection SQLAlchemy invalidated, or one that fails the question) leaves
+    the rollback to SQLAlchemy, which reports a lost connection as it always does.
     """
+    import psycopg
     from psycopg.pq import TransactionStatus
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn) -> None:
+        if conn.invalidated or conn.closed:
+            return
         driver = conn.connection.driver_connection
-        if driver.info.transaction_status != TransactionStatus.INTRANS:
-            return  # idle, or failed: a real rollback
-        wrote = driver.execute("SELECT txid_current_if_assigned()", prepare=True).fetchone()[0]
-        if wrote is None:
-            driver.commit()  # the rollback that follows finds the connection idle
+        if driver is None or driver.info.transaction_status != TransactionStatus.INTRANS:
+            return  # idle, failed or in a pipeline: a real rollback
+        try:
+            query = driver.execute("SELECT txid_current_if_assigned()", prepare=True)
+            if query.fetchone()[0] is None:
+                driver.commit()  # the rollback that follows finds the connection idle
+        except psycopg.Error:
+            return  # SQLAlchemy's rollback then meets the same error and handles it

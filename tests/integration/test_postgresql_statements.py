@@ -3,8 +3,10 @@ transaction that wrote still undoes it (``database._keep_prepared_statements``).
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import exc, select, text
 
 from tests.conftest import TODAY
 from tracker.domain.periods import period_of
@@ -52,5 +54,22 @@ def test_a_failed_transaction_is_rolled_back(pg):
     driver.query("UPDATE member SET name = ? WHERE id = ? RETURNING id", ["改名", pg.m1.id])
     with pytest.raises(Exception, match="division by zero"):
         driver.query("SELECT 1 / 0")
+    db.session.rollback()
+    assert db.session.execute(select(Member.name).where(Member.id == pg.m1.id)).scalar() == "李一"
+
+
+def test_a_rollback_after_a_lost_connection_is_left_to_sqlalchemy(pg):
+    db.session.execute(select(Member.id)).all()
+    db.session.connection().invalidate()  # what SQLAlchemy does when it sees a disconnect
+    db.session.rollback()
+    assert db.session.execute(select(Member.name).where(Member.id == pg.m1.id)).scalar() == "李一"
+
+
+def test_a_rollback_on_a_connection_the_server_closed(pg):
+    pid = driver.query("SELECT pg_backend_pid()")[0][0]
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with contextlib.suppress(exc.OperationalError):  # as without the hook: a lost connection
+        db.session.rollback()
     db.session.rollback()
     assert db.session.execute(select(Member.name).where(Member.id == pg.m1.id)).scalar() == "李一"

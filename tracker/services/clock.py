@@ -23,7 +23,8 @@ def now() -> datetime:
     With a fixed today (demos, tests) that is the fixed day at the current time of day, so a
     moment stamped now (the audit log's) falls on the day the organisation calls today, and
     what is read from the log (who filled in a day late, who edited after an unlock) agrees
-    with what was checked when it was written.
+    with what was checked when it was written. (A fixed-day process that runs past real
+    midnight stamps later entries earlier in that day: demos and tests accept that.)
     """
     moment = datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
     fixed = current_app.config.get("FIXED_TODAY")
