@@ -60,13 +60,103 @@ def _range(period: Period, unit: Unit) -> list:
 
 
 TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
+# Rosters up to this size are read whole where a slice reaches members without points; in
+# larger ones those members are found near a member id (``_zeros``).
+SMALL_ROSTER = 1000
+# Roster members without points (no row, or a row of zero points), from a member id on, by
+# id: the membership index in id order, each candidate's unit, dates and roll-up row looked
+# up. The subtree is a path prefix, not a path range: a prepared statement's generic plan of
+# a range would start from the units and sort every membership of the subtree.
+ZEROS = (
+    "SELECT ms.member_id, COALESCE(s.reported_days, 0) FROM membership ms "
+    "JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
+    "LEFT JOIN subtree_points s ON s.ancestor_id = ? AND s.kind = ? AND s.period_start = ? "
+    "AND s.member_id = ms.member_id "
+    "WHERE ms.member_id {cmp} ? AND substr(u.path, 1, ?) = ? "
+    "AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
+    "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) "
+    "AND (m.active_to IS NULL OR ms.valid_from <= m.active_to) "
+    "AND (ms.valid_to IS NULL OR m.active_from <= ms.valid_to) "
+    "AND (s.points IS NULL OR s.points = 0) "
+    "ORDER BY ms.member_id {order} LIMIT ?"
+)
+ZEROS_ABOVE = ZEROS.format(cmp=">", order="")
+ZEROS_BELOW = ZEROS.format(cmp="<", order="DESC")
 
 
-def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int):
+def _zeros(
+    period: Period, unit: Unit, member_id: int, count: int, *, below: bool
+) -> tuple[list[tuple], bool] | None:
+    """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
+    first, or above it), as rows, and whether those were all there are; None when a member's
+    several memberships left the answer short."""
+    if count <= 0:
+        return [], False
+    fetch = count + 4  # a member who moved within the subtree appears once a membership
+    start, end = sql_date(period.start), sql_date(period.end)
+    found = query(
+        ZEROS_BELOW if below else ZEROS_ABOVE,
+        [
+            *_range(period, unit),
+            member_id,
+            len(unit.path),
+            unit.path,
+            end,
+            start,
+            end,
+            start,
+            fetch,
+        ],
+    )
+    rows = list({m: (m, 0, reported) for m, reported in found}.values())
+    if len(rows) < count and len(found) == fetch:
+        return None
+    return rows[:count], len(found) < fetch
+
+
+def _beyond_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
+    """The first ``count`` members with deductions, who follow those without points."""
+    if count <= 0:
+        return []
+    return query(
+        f"{ROWS} AND points < 0 ORDER BY points DESC, member_id LIMIT ?",
+        [*_range(period, unit), count],
+    )
+
+
+def _before_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
+    """The last ``count`` members with points, who come before those without, in board order."""
+    if count <= 0:
+        return []
+    rows = query(
+        f"{ROWS} AND points > 0 ORDER BY points, member_id DESC LIMIT ?",
+        [*_range(period, unit), count],
+    )
+    return rows[::-1]
+
+
+def _then_zeros(period: Period, unit: Unit, after: list[tuple], count: int) -> list | None:
+    """``after`` (rows in board order) cut where members without points begin, then those
+    members by id and then members with deductions, ``count`` rows in all (fewer at the end
+    of the board); None where that cannot be told from the roll-ups."""
+    positive = [r for r in after if r[1] > 0][:count]
+    zeros = _zeros(period, unit, 0, count - len(positive), below=False)
+    if zeros is None:
+        return None
+    rows, all_of_them = zeros
+    if all_of_them:
+        rows += _beyond_zeros(period, unit, count - len(positive) - len(rows))
+    return positive + rows
+
+
+def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int, roster: int):
     """The first ``limit`` rows of the board with their ranks, from the first ``limit`` rows
     with points; None when they reach members without points and cannot be served."""
     if len(rows) < limit or (rows and rows[-1][1] <= 0):
-        rows = _with_zeros(period, unit, rows, limit)
+        if roster <= SMALL_ROSTER:
+            rows = _with_zeros(period, unit, rows, limit)
+        else:
+            rows = _then_zeros(period, unit, rows, limit)
         if rows is None:
             return None
     ranks, previous_rank = [], 0
@@ -121,6 +211,40 @@ def _window_rows(found: list[tuple], member_id: int, around: int) -> tuple[list,
     if len(after) < around or any(points <= 0 for _, points, _ in after):
         return None
     return [*before, me, *after], len(before)
+
+
+def _window_among_zeros(
+    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple]
+) -> tuple[list, int] | None:
+    """``_window_rows`` where the window reaches members without points, who have no rows:
+    they are found by id (``_zeros``). ``found``: the member's row and neighbours from the
+    roll-ups, if they have a row; without one they hold no points. None for a member with
+    deductions, or where the roll-ups cannot tell."""
+    mine = [r for r in found if r[0] == member_id]
+    me = mine[0] if mine else (member_id, 0, 0)
+    x = me[1]
+    if x < 0:
+        return None
+    if x > 0:  # the members after reach those without points
+        after = sorted((r for r in found if (-r[1], r[0]) > (-x, member_id)), key=_board_key)
+        rest = _then_zeros(period, unit, after, around)
+        before = sorted((r for r in found if (-r[1], r[0]) < (-x, member_id)), key=_board_key)
+        before = before[-around:] if around else []
+        return None if rest is None else ([*before, me, *rest], len(before))
+    lower = _zeros(period, unit, member_id, around, below=True)
+    higher = _zeros(period, unit, member_id, around, below=False)
+    if lower is None or higher is None:
+        return None
+    (below, all_below), (above, all_above) = lower, higher
+    before = below[::-1]
+    if all_below:
+        before = _before_zeros(period, unit, around - len(before)) + before
+    after = above + (_beyond_zeros(period, unit, around - len(above)) if all_above else [])
+    return [*before, me, *after], len(before)
+
+
+def _board_key(row: tuple) -> tuple:
+    return (-row[1], row[0])  # the board's order: points desc, member id
 
 
 SCORES = f"SELECT width, floor, members FROM subtree_score WHERE {RANGE} AND width = ?"
@@ -244,16 +368,20 @@ def member_slice(
         statements.append(_mine_and_neighbours(period, unit, member_id, around))
     roster_rows, top_rows, *found = query_each(statements)
     roster = rosters.roster_stats(period, [unit], today, rows=roster_rows)[unit.id][0]
-    head = _top_rows(period, unit, top_rows, limit) if limit > 0 else ([], [])
+    head = _top_rows(period, unit, top_rows, limit, roster) if limit > 0 else ([], [])
     if head is None:
         return None
     rows, ranks = head
     mine = _window_rows(found[0], member_id, around) if member_id is not None else None
-    if mine is None:
-        if member_id is not None:
-            on_board = [r for r in found[0] if r[0] == member_id]
-            if on_board or rosters.member_spans(period, unit, [member_id]):
+    if mine is None and member_id is not None:
+        on_board = [r for r in found[0] if r[0] == member_id]
+        if on_board or rosters.member_spans(period, unit, [member_id]):
+            if roster <= SMALL_ROSTER:
                 return None  # on the board, among members without points: rank the roster
+            mine = _window_among_zeros(period, unit, member_id, around, found[0])
+            if mine is None:
+                return None
+    if mine is None:
         return Slice(roster, _standings(period, unit, rows, ranks, today), None, [])
     window, at = mine
     standings = _standings(period, unit, [*rows, *window], [*ranks, *[None] * len(window)], today)
