@@ -277,6 +277,26 @@ def run(
                         whole,
                     )
                 )
+                zero = _member_without_points(board)
+                if zero is not None:  # most members early in a period: found by id, not ranked
+                    fast_zero, got = timed(
+                        repeat, rankings.member_slice, period, unit, zero.member_id, limit=0
+                    )
+                    plain_z, want = timed(few, plain_rank, period, unit, 0)
+                    i = board.position(zero.member_id)
+                    ok = got.me is not None and got.me.rank == want
+                    ok &= _facts(got.window) == _facts(board.standings[max(0, i - 2) : i + 3])
+                    correct &= ok
+                    rows.append(
+                        _row(
+                            f"rank of a member without points · {kind} · {label}",
+                            fast_zero,
+                            plain_z,
+                            None,
+                            ok,
+                            whole,
+                        )
+                    )
             if r is not None:
                 r.delete(key)
         for label, parent in (("root", root), ("mid", mid)):
@@ -316,6 +336,12 @@ def _reporting_member(board):
     """A member in the middle of those with points (who look at their rank)."""
     with_points = [s for s in board.standings if s.points > 0] or board.standings
     return with_points[len(with_points) // 2]
+
+
+def _member_without_points(board):
+    """A member in the middle of those without points, if any."""
+    zeros = [s for s in board.standings if s.points == 0]
+    return zeros[len(zeros) // 2] if zeros else None
 
 
 def _api_client():
