@@ -60,58 +60,74 @@ def _range(period: Period, unit: Unit) -> list:
 
 
 TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
-# Rosters up to this size are read whole where a slice reaches members without points; in
-# larger ones those members are found near a member id (``_zeros``).
-SMALL_ROSTER = 1000
-# Roster members without points (no row, or a row of zero points), from a member id on, by
-# id: the membership index in id order, each candidate's unit, dates and roll-up row looked
-# up. The subtree is a path prefix, not a path range: a prepared statement's generic plan of
-# a range would start from the units and sort every membership of the subtree.
-ZEROS = (
-    "SELECT ms.member_id, COALESCE(s.reported_days, 0) FROM membership ms "
-    "JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id "
-    "LEFT JOIN subtree_points s ON s.ancestor_id = ? AND s.kind = ? AND s.period_start = ? "
-    "AND s.member_id = ms.member_id "
-    "WHERE ms.member_id {cmp} ? AND substr(u.path, 1, ?) = ? "
-    "AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
-    "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) "
-    "AND (m.active_to IS NULL OR ms.valid_from <= m.active_to) "
-    "AND (ms.valid_to IS NULL OR m.active_from <= ms.valid_to) "
-    "AND (s.points IS NULL OR s.points = 0) "
-    "ORDER BY ms.member_id {order} LIMIT ?"
-)
-ZEROS_ABOVE = ZEROS.format(cmp=">", order="")
-ZEROS_BELOW = ZEROS.format(cmp="<", order="DESC")
+# Rosters up to this size are read whole where a slice reaches members without points (see
+# ``_scan_pays``).
+SMALL_ROSTER = 200
+# Memberships from a member id on, in id order: the membership index alone decides the plan
+# (a subtree's path prefix or range here would let PostgreSQL start from the units and sort
+# every membership of the subtree). The subtree, the dates and the points are checked after.
+CANDIDATES = {
+    (below, inclusive): f"{rosters.SELECT_SPANS} WHERE ms.member_id "
+    f"{('<' if below else '>') + ('=' if inclusive else '')} ? "
+    f"ORDER BY ms.member_id {'DESC' if below else ''} LIMIT ?"
+    for below in (True, False)
+    for inclusive in (True, False)
+}
+
+
+def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
+    """Whether ``count`` members without points are better found by id (``_zeros``) than by
+    ranking the roster: a scan reads about (all members ÷ the subtree's members without
+    points) memberships for each one it finds, a ranking every roster member. Members with
+    points are counted from the score bands."""
+    if roster <= SMALL_ROSTER:
+        return False
+    with_points, top_id = query_each(
+        [
+            (
+                f"SELECT COALESCE(SUM(members), 0) FROM subtree_score WHERE {RANGE} AND width = ?",
+                [*_range(period, unit), BAND],
+            ),
+            ("SELECT COALESCE(MAX(id), 0) FROM member", []),
+        ]
+    )
+    return (roster - with_points[0][0]) * roster >= count * top_id[0][0]
 
 
 def _zeros(
     period: Period, unit: Unit, member_id: int, count: int, *, below: bool
-) -> tuple[list[tuple], bool] | None:
+) -> tuple[list[tuple], bool]:
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
-    first, or above it), as rows, and whether those were all there are; None when a member's
-    several memberships left the answer short."""
+    first, or above it), as rows, and whether those were all there are.
+
+    Memberships are read in id order in growing batches; those in the subtree and the period
+    whose members hold no points (no row, or a row of zero) are kept.
+    """
+    found: dict[int, tuple] = {}
     if count <= 0:
         return [], False
-    fetch = count + 4  # a member who moved within the subtree appears once a membership
-    start, end = sql_date(period.start), sql_date(period.end)
-    found = query(
-        ZEROS_BELOW if below else ZEROS_ABOVE,
-        [
-            *_range(period, unit),
-            member_id,
-            len(unit.path),
-            unit.path,
-            end,
-            start,
-            end,
-            start,
-            fetch,
-        ],
-    )
-    rows = list({m: (m, 0, reported) for m, reported in found}.values())
-    if len(rows) < count and len(found) == fetch:
-        return None
-    return rows[:count], len(found) < fetch
+    start, inclusive, batch = member_id, False, 64
+    while True:
+        rows = query(CANDIDATES[(below, inclusive)], [start, batch])
+        last = rows[-1][0] if len(rows) == batch else None
+        # The last member's other memberships may lie in the next batch: read them there.
+        seen = [r for r in rows if r[0] != last]
+        candidates = list(dict.fromkeys(m for m, _, _ in rosters.spans_in(seen, period, unit)))
+        if candidates:
+            members, ids = one_of("member_id", candidates)
+            held = {
+                m: (p, r)
+                for m, p, r in query(f"{ROWS} AND {members}", [*_range(period, unit), *ids])
+            }
+            for m in candidates:
+                points, reported = held.get(m, (0, 0))
+                if points == 0:
+                    found.setdefault(m, (m, 0, reported))
+                if len(found) == count:
+                    return list(found.values()), False
+        if last is None:
+            return list(found.values()), True
+        start, inclusive, batch = last, True, batch * 4
 
 
 def _beyond_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
@@ -135,15 +151,12 @@ def _before_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
     return rows[::-1]
 
 
-def _then_zeros(period: Period, unit: Unit, after: list[tuple], count: int) -> list | None:
+def _then_zeros(period: Period, unit: Unit, after: list[tuple], count: int) -> list[tuple]:
     """``after`` (rows in board order) cut where members without points begin, then those
     members by id and then members with deductions, ``count`` rows in all (fewer at the end
-    of the board); None where that cannot be told from the roll-ups."""
+    of the board)."""
     positive = [r for r in after if r[1] > 0][:count]
-    zeros = _zeros(period, unit, 0, count - len(positive), below=False)
-    if zeros is None:
-        return None
-    rows, all_of_them = zeros
+    rows, all_of_them = _zeros(period, unit, 0, count - len(positive), below=False)
     if all_of_them:
         rows += _beyond_zeros(period, unit, count - len(positive) - len(rows))
     return positive + rows
@@ -153,10 +166,10 @@ def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int, roster:
     """The first ``limit`` rows of the board with their ranks, from the first ``limit`` rows
     with points; None when they reach members without points and cannot be served."""
     if len(rows) < limit or (rows and rows[-1][1] <= 0):
-        if roster <= SMALL_ROSTER:
-            rows = _with_zeros(period, unit, rows, limit)
-        else:
+        if _scan_pays(period, unit, roster, limit - sum(r[1] > 0 for r in rows)):
             rows = _then_zeros(period, unit, rows, limit)
+        else:
+            rows = _with_zeros(period, unit, rows, limit)
         if rows is None:
             return None
     ranks, previous_rank = [], 0
@@ -219,7 +232,7 @@ def _window_among_zeros(
     """``_window_rows`` where the window reaches members without points, who have no rows:
     they are found by id (``_zeros``). ``found``: the member's row and neighbours from the
     roll-ups, if they have a row; without one they hold no points. None for a member with
-    deductions, or where the roll-ups cannot tell."""
+    deductions."""
     mine = [r for r in found if r[0] == member_id]
     me = mine[0] if mine else (member_id, 0, 0)
     x = me[1]
@@ -230,12 +243,9 @@ def _window_among_zeros(
         rest = _then_zeros(period, unit, after, around)
         before = sorted((r for r in found if (-r[1], r[0]) < (-x, member_id)), key=_board_key)
         before = before[-around:] if around else []
-        return None if rest is None else ([*before, me, *rest], len(before))
-    lower = _zeros(period, unit, member_id, around, below=True)
-    higher = _zeros(period, unit, member_id, around, below=False)
-    if lower is None or higher is None:
-        return None
-    (below, all_below), (above, all_above) = lower, higher
+        return [*before, me, *rest], len(before)
+    below, all_below = _zeros(period, unit, member_id, around, below=True)
+    above, all_above = _zeros(period, unit, member_id, around, below=False)
     before = below[::-1]
     if all_below:
         before = _before_zeros(period, unit, around - len(before)) + before
@@ -376,7 +386,7 @@ def member_slice(
     if mine is None and member_id is not None:
         on_board = [r for r in found[0] if r[0] == member_id]
         if on_board or rosters.member_spans(period, unit, [member_id]):
-            if roster <= SMALL_ROSTER:
+            if not _scan_pays(period, unit, roster, 2 * around):
                 return None  # on the board, among members without points: rank the roster
             mine = _window_among_zeros(period, unit, member_id, around, found[0])
             if mine is None:
