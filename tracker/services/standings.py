@@ -214,16 +214,17 @@ def _window_rows(found: list[tuple], member_id: int, around: int) -> tuple[list,
     mine = [r for r in found if r[0] == member_id]
     if not mine or mine[0][1] <= 0:
         return None
-
-    def key(row):  # the board's order: points desc, member id
-        return (-row[1], row[0])
-
-    me = mine[0]
-    before = sorted((r for r in found if key(r) < key(me)), key=key)[-around:] if around else []
-    after = sorted((r for r in found if key(r) > key(me)), key=key)[:around]
+    before, after = _around(found, mine[0], around)
     if len(after) < around or any(points <= 0 for _, points, _ in after):
         return None
-    return [*before, me, *after], len(before)
+    return [*before, mine[0], *after], len(before)
+
+
+def _around(found: list[tuple], me: tuple, around: int) -> tuple[list, list]:
+    """Up to ``around`` rows of ``found`` each side of ``me``, in board order."""
+    before = sorted((r for r in found if _board_key(r) < _board_key(me)), key=_board_key)
+    after = sorted((r for r in found if _board_key(r) > _board_key(me)), key=_board_key)
+    return (before[-around:] if around else []), after[:around]
 
 
 def _window_among_zeros(
@@ -239,11 +240,8 @@ def _window_among_zeros(
     if x < 0:
         return None
     if x > 0:  # the members after reach those without points
-        after = sorted((r for r in found if (-r[1], r[0]) > (-x, member_id)), key=_board_key)
-        rest = _then_zeros(period, unit, after, around)
-        before = sorted((r for r in found if (-r[1], r[0]) < (-x, member_id)), key=_board_key)
-        before = before[-around:] if around else []
-        return [*before, me, *rest], len(before)
+        before, after = _around(found, me, around)
+        return [*before, me, *_then_zeros(period, unit, after, around)], len(before)
     below, all_below = _zeros(period, unit, member_id, around, below=True)
     above, all_above = _zeros(period, unit, member_id, around, below=False)
     before = below[::-1]
