@@ -233,16 +233,10 @@ def member_names(member_ids: list[int]) -> dict[int, Member]:
     }
 
 
-def member_labels(member_ids: list[int], day: date) -> dict[int, tuple[str, str | None]]:
-    """Each member's name and unit name on ``day`` (or their last unit, for members who left
-    before it), read with two short driver statements: every board view shows them."""
-    if not member_ids:
-        return {}
-    return labels_from(*driver.query_each(label_statements(member_ids, day)))
-
-
 def label_statements(member_ids: list[int], day: date) -> list[tuple[str, list]]:
-    """The statements ``member_labels`` runs, for a caller that runs them beside others."""
+    """Two short driver statements for each member's name and unit name on ``day`` (or their
+    last unit, for members who left before it), which every board view shows; the caller
+    runs them beside its own (``driver.query_each``) and reads them with ``labels_from``."""
     members, ids = driver.one_of("id", member_ids)
     of_members, of_ids = driver.one_of("ms.member_id", member_ids)
     return [
@@ -257,7 +251,7 @@ def label_statements(member_ids: list[int], day: date) -> list[tuple[str, list]]
 
 
 def labels_from(names: list[tuple], memberships: list[tuple]) -> dict[int, tuple[str, str | None]]:
-    """``member_labels`` from the rows of ``label_statements``."""
+    """Each member's (name, unit name) from the rows of ``label_statements``."""
     units: dict[int, str] = {}
     for member_id, unit_name, _ in memberships:
         units[member_id] = unit_name  # the latest that began on or before the day wins
