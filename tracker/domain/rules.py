@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 WEEKDAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 ALL_DAYS = 0b1111111
@@ -53,14 +54,22 @@ class RuleVersion:
 
     def day_maximum(self, day: date) -> int:
         """The most a day can score: the caps in force that weekday, weekly caps included."""
-        return sum(c.day_cap for c in self.categories_on(day))
+        return self._maxima[day.weekday()]
+
+    @cached_property
+    def _maxima(self) -> tuple[int, ...]:
+        """``day_maximum`` for each weekday, Monday first (an import asks once a row)."""
+        return tuple(
+            sum(c.day_cap for c in self.categories if c.weekdays >> weekday & 1)
+            for weekday in range(7)
+        )
 
 
 def version_for(versions: Sequence[RuleVersion], day: date) -> RuleVersion | None:
     """The version in force on ``day``: the latest whose ``valid_from`` is not after it."""
     current = None
-    for v in sorted(versions, key=lambda v: v.valid_from):
-        if v.valid_from <= day:
+    for v in versions:
+        if v.valid_from <= day and (current is None or v.valid_from >= current.valid_from):
             current = v
     return current
 

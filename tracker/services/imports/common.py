@@ -140,10 +140,12 @@ class UnitIndex:
         self.by_name: dict[str, list[int]] = defaultdict(list)
         for i, (name, _, _) in self.units.items():
             self.by_name[name].append(i)
+        self._found: dict[str, tuple[int | None, str]] = {}  # a file names few units, often
 
     def add(self, unit_id: int, name: str, parent_id: int | None, path: str) -> None:
         self.units[unit_id] = (name, parent_id, path)
         self.by_name[name].append(unit_id)
+        self._found.clear()
 
     def path(self, unit_id: int) -> str:
         return self.units[unit_id][2]
@@ -162,6 +164,11 @@ class UnitIndex:
 
     def find(self, text: str) -> tuple[int | None, str]:
         """(unit id, "") or (None, why not)."""
+        if text not in self._found:
+            self._found[text] = self._find(text)
+        return self._found[text]
+
+    def _find(self, text: str) -> tuple[int | None, str]:
         parts = [p for p in SEPARATORS.split(text.strip()) if p]
         if not parts:
             return None, "单位不能为空"

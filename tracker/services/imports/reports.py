@@ -88,6 +88,12 @@ class _Ready:
     row: _Row
     valid: ValidReport
     stored: Stored | None
+    before: dict | None  # the stored day as the audit log shows it, None if new
+    after: dict  # the day as it will be stored
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
 
 
 @dataclass
@@ -245,12 +251,13 @@ def _plan(
     locks = list(db.session.execute(select(PeriodLock.start, PeriodLock.end)))
     final = _final_items(rows, stored)
     ready: list[_Ready] = []
+    in_force = {day: version_for(versions, day) for day in {r.day for r in rows}}
     for n, row in enumerate(sorted(rows, key=lambda r: r.number), start=1):
         member = members[row.member_id]
         ctx = ReportContext(
             day=row.day,
             today=today,
-            rules=version_for(versions, row.day),
+            rules=in_force[row.day],
             backfill_days=backfill_days,
             locked=any(start <= row.day <= end for start, end in locks),
             active=member.unit_on(row.day) is not None,
@@ -262,8 +269,11 @@ def _plan(
             result.errors.extend(_errors(row.number, e, cols, item_cols))
         else:
             old = stored.get((row.member_id, row.day))
-            ready.append(_Ready(row, valid, old))
-            result.changes.append(_change(row, valid, old, member.name))
+            before = old.as_dict(row.day) if old else None
+            after = Stored.saving(valid, old, None).as_dict(row.day)
+            item = _Ready(row, valid, old, before, after)
+            ready.append(item)
+            result.changes.append(_change(item, member.name))
         if progress and n % 1000 == 0:
             progress(1000)
     if progress:
@@ -480,21 +490,17 @@ def _errors(number: int, e: ValidationError, cols: Columns, item_cols: dict[str,
         yield cols.error(number, target, message)
 
 
-def _as_dict(day: date, valid: ValidReport, old: Stored | None) -> dict:
-    return Stored.saving(valid, old, None).as_dict(day)
-
-
-def _change(row: _Row, valid: ValidReport, old: Stored | None, name: str) -> Change:
-    text = f"{name} {row.day.isoformat()} {valid.total} 分"
-    if old is None:
-        return Change(row.number, "新增", text)
-    if old.as_dict(row.day) == _as_dict(row.day, valid, old):
-        return Change(row.number, "不变", text)
-    return Change(row.number, "替换", f"{text}（原 {old.total} 分）")
+def _change(r: _Ready, name: str) -> Change:
+    text = f"{name} {r.after['date']} {r.valid.total} 分"
+    if r.stored is None:
+        return Change(r.row.number, "新增", text)
+    if not r.changed:
+        return Change(r.row.number, "不变", text)
+    return Change(r.row.number, "替换", f"{text}（原 {r.stored.total} 分）")
 
 
 def _write(ready: list[_Ready], actor_id: int | None) -> None:
-    changed = [r for r in ready if r.stored is None or _differs(r)]
+    changed = [r for r in ready if r.changed]
     if not changed:
         return
     old_ids = [r.stored.id for r in changed if r.stored is not None]
@@ -545,8 +551,8 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
             f"{r.row.member_id}:{r.row.day.isoformat()}",
             actor_id,
             r.row.member_id,
-            r.stored.as_dict(r.row.day) if r.stored else None,
-            _as_dict(r.row.day, r.valid, r.stored),
+            r.before,
+            r.after,
         )
         for r in changed
     )
@@ -576,7 +582,3 @@ def _report_ids(keys: list[tuple[int, date]]) -> list[int]:
         found.update({(m, d): report_id for m, d, report_id in rows})
     return [found[key] for key in keys]
 
-
-def _differs(r: _Ready) -> bool:
-    assert r.stored is not None
-    return r.stored.as_dict(r.row.day) != _as_dict(r.row.day, r.valid, r.stored)
