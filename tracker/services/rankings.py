@@ -34,7 +34,7 @@ class Standing:
 
 @dataclass
 class UnitStanding:
-    unit: Unit
+    unit: Unit | org.UnitRow
     stats: UnitStats
     value: object
     rank: int | None
@@ -138,7 +138,7 @@ def unit_board(
 ) -> list[UnitStanding]:
     """The children of ``parent`` ranked by a metric; empty rosters last, unranked."""
     today = today or clock.today()
-    children = org.children(parent)
+    children = org.child_rows(parent.id)
     stats, before = _unit_stats([period, period.previous()], children, today)
     current = _unit_ranking(stats, children, metric)
     previous = {r.key: r.rank for r in _rank_units(before, metric)}
