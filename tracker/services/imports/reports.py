@@ -581,4 +581,3 @@ def _report_ids(keys: list[tuple[int, date]]) -> list[int]:
         )
         found.update({(m, d): report_id for m, d, report_id in rows})
     return [found[key] for key in keys]
-
