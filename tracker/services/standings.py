@@ -274,19 +274,26 @@ def above_counts(
     )
 
 
+EXACT_ABOVE = (
+    "SELECT 1, ?, COALESCE(SUM(members), 0) FROM subtree_score "
+    f"WHERE {RANGE} AND width = 1 AND floor > ? AND floor < ?"
+)
+
+
 def _above_statement(period: Period, unit: Unit, distinct: list[int]) -> tuple[str, list]:
     """Two kinds of index range of the score counts, in one statement: the bands from the
-    lowest value's band up, and the exact scores inside each value's band. (A subquery per
-    value cost PostgreSQL more to plan than to run.) The sums are done by ``_above_from``."""
+    lowest value's band up, and for each value the members of its band above it, summed.
+    (A subquery per value cost PostgreSQL more to plan than to run.) ``_above_from`` adds
+    the bands up."""
     where = _range(period, unit)
     if distinct[0] < 0:  # every band: members below zero are counted among the roster
         parts, params = [SCORES], [*where, BAND]
     else:
         parts = [f"{SCORES} AND floor >= ?"]
         params = [*where, BAND, distinct[0] - distinct[0] % BAND]
-    for band in sorted({x - x % BAND for x in distinct}):
-        parts.append(f"{SCORES} AND floor >= ? AND floor < ?")
-        params += [*where, 1, band, band + BAND]
+    for x in distinct:
+        parts.append(EXACT_ABOVE)
+        params += [x, *where, x, x - x % BAND + BAND]
     return " UNION ALL ".join(parts), params
 
 
@@ -294,11 +301,8 @@ def _above_from(
     rows: list[tuple], period: Period, unit: Unit, distinct: list[int], today: date | None
 ) -> dict[int, int]:
     bands = _Counts(rows, BAND)
-    exact = _Counts(rows, 1)
-    out = {}
-    for x in distinct:
-        band = x - x % BAND
-        out[x] = bands.above(band) + exact.above(x) - exact.above(band + BAND - 1)
+    exact = {x: n for w, x, n in rows if w == 1}
+    out = {x: bands.above(x - x % BAND) + exact[x] for x in distinct}
     if distinct[0] < 0:
         if today is None:
             raise ValueError("ranks below zero need today's roster")
