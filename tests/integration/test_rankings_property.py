@@ -256,8 +256,10 @@ class World:
 
 
 # Slices of rosters of any size: read whole (these small organisations), and as in large
-# rosters, where members without points are found by id from the roll-ups.
-@pytest.mark.parametrize("scan", [False, True], ids=["read", "by-id"])
+# rosters, where members without points are found in id order, the subtree's or everyone's.
+@pytest.mark.parametrize(
+    "small, scan", [(200, False), (0, False), (0, True)], ids=["read", "in-subtree", "by-id"]
+)
 @settings(
     max_examples=30,
     deadline=None,
@@ -265,8 +267,9 @@ class World:
 )
 @given(spec=organisations)
 def test_rollup_rankings_equal_brute_force_for_every_period_subtree_and_metric(
-    ctx, monkeypatch, scan, spec
+    ctx, monkeypatch, small, scan, spec
 ):
+    monkeypatch.setattr(standings, "SMALL_ROSTER", small)
     monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
     wipe()
     units, members, admin = build(spec)

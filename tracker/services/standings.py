@@ -60,8 +60,7 @@ def _range(period: Period, unit: Unit) -> list:
 
 
 TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
-# Rosters up to this size are read whole where a slice reaches members without points (see
-# ``_scan_pays``).
+# Rosters up to this size are read whole where a top reaches members without points.
 SMALL_ROSTER = 200
 # Memberships from a member id on, in id order: the membership index alone decides the plan
 # (a subtree's path prefix or range here would let PostgreSQL start from the units and sort
@@ -73,13 +72,24 @@ CANDIDATES = {
     for below in (True, False)
     for inclusive in (True, False)
 }
+# The same in the subtree's own memberships: its units first, then their memberships sorted
+# by id (the unary plus keeps SQLite from walking every membership in id order instead). A
+# read costs the subtree's memberships, for subtrees whose members without points are too
+# few to be met soon in the order of all members.
+IN_SUBTREE = {
+    (below, inclusive): f"{rosters.SELECT_SPANS} WHERE u.path >= ? AND u.path < ? "
+    f"AND +ms.member_id {('<' if below else '>') + ('=' if inclusive else '')} ? "
+    f"ORDER BY +ms.member_id {'DESC' if below else ''} LIMIT ?"
+    for below in (True, False)
+    for inclusive in (True, False)
+}
 
 
 def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
-    """Whether ``count`` members without points are better found by id (``_zeros``) than by
-    ranking the roster: a scan reads about (all members ÷ the subtree's members without
-    points) memberships for each one it finds, a ranking every roster member. Members with
-    points are counted from the score bands."""
+    """Whether ``count`` members without points are better found in all members' id order
+    (``_zeros``) than in the subtree's: the first reads about (all members ÷ the subtree's
+    members without points) memberships for each one it finds, the second every membership
+    of the subtree. Members with points are counted from the score bands."""
     if roster <= SMALL_ROSTER:
         return False
     with_points, top_id = query_each(
@@ -95,20 +105,24 @@ def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
 
 
 def _zeros(
-    period: Period, unit: Unit, member_id: int, count: int, *, below: bool
+    period: Period, unit: Unit, member_id: int, count: int, *, below: bool, by_id: bool
 ) -> tuple[list[tuple], bool]:
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
     first, or above it), as rows, and whether those were all there are.
 
-    Memberships are read in id order in growing batches; those in the subtree and the period
-    whose members hold no points (no row, or a row of zero) are kept.
+    Memberships are read in id order in growing batches, all members' (``by_id``, see
+    ``_scan_pays``) or the subtree's; those in the subtree and the period whose members hold
+    no points (no row, or a row of zero) are kept.
     """
     found: dict[int, tuple] = {}
     if count <= 0:
         return [], False
     start, inclusive, batch = member_id, False, 64
     while True:
-        rows = query(CANDIDATES[(below, inclusive)], [start, batch])
+        if by_id:
+            rows = query(CANDIDATES[(below, inclusive)], [start, batch])
+        else:
+            rows = query(IN_SUBTREE[(below, inclusive)], [*rosters.path_range(unit), start, batch])
         last = rows[-1][0] if len(rows) == batch else None
         # The last member's other memberships may lie in the next batch: read them there.
         seen = [r for r in rows if r[0] != last]
@@ -151,12 +165,14 @@ def _before_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
     return rows[::-1]
 
 
-def _then_zeros(period: Period, unit: Unit, after: list[tuple], count: int) -> list[tuple]:
+def _then_zeros(
+    period: Period, unit: Unit, after: list[tuple], count: int, by_id: bool
+) -> list[tuple]:
     """``after`` (rows in board order) cut where members without points begin, then those
     members by id and then members with deductions, ``count`` rows in all (fewer at the end
     of the board)."""
     positive = [r for r in after if r[1] > 0][:count]
-    rows, all_of_them = _zeros(period, unit, 0, count - len(positive), below=False)
+    rows, all_of_them = _zeros(period, unit, 0, count - len(positive), below=False, by_id=by_id)
     if all_of_them:
         rows += _beyond_zeros(period, unit, count - len(positive) - len(rows))
     return positive + rows
@@ -166,10 +182,11 @@ def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int, roster:
     """The first ``limit`` rows of the board with their ranks, from the first ``limit`` rows
     with points; None when they reach members without points and cannot be served."""
     if len(rows) < limit or (rows and rows[-1][1] <= 0):
-        if _scan_pays(period, unit, roster, limit - sum(r[1] > 0 for r in rows)):
-            rows = _then_zeros(period, unit, rows, limit)
-        else:
+        if roster <= SMALL_ROSTER:
             rows = _with_zeros(period, unit, rows, limit)
+        else:
+            by_id = _scan_pays(period, unit, roster, limit - sum(r[1] > 0 for r in rows))
+            rows = _then_zeros(period, unit, rows, limit, by_id)
         if rows is None:
             return None
     ranks, previous_rank = [], 0
@@ -228,7 +245,7 @@ def _around(found: list[tuple], me: tuple, around: int) -> tuple[list, list]:
 
 
 def _window_among_zeros(
-    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple]
+    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple], by_id: bool
 ) -> tuple[list, int] | None:
     """``_window_rows`` where the window reaches members without points, who have no rows:
     they are found by id (``_zeros``). ``found``: the member's row and neighbours from the
@@ -241,9 +258,9 @@ def _window_among_zeros(
         return None
     if x > 0:  # the members after reach those without points
         before, after = _around(found, me, around)
-        return [*before, me, *_then_zeros(period, unit, after, around)], len(before)
-    below, all_below = _zeros(period, unit, member_id, around, below=True)
-    above, all_above = _zeros(period, unit, member_id, around, below=False)
+        return [*before, me, *_then_zeros(period, unit, after, around, by_id)], len(before)
+    below, all_below = _zeros(period, unit, member_id, around, below=True, by_id=by_id)
+    above, all_above = _zeros(period, unit, member_id, around, below=False, by_id=by_id)
     before = below[::-1]
     if all_below:
         before = _before_zeros(period, unit, around - len(before)) + before
@@ -388,9 +405,8 @@ def member_slice(
     if mine is None and member_id is not None:
         on_board = [r for r in found[0] if r[0] == member_id]
         if on_board or rosters.member_spans(period, unit, [member_id]):
-            if not _scan_pays(period, unit, roster, 2 * around):
-                return None  # on the board, among members without points: rank the roster
-            mine = _window_among_zeros(period, unit, member_id, around, found[0])
+            by_id = _scan_pays(period, unit, roster, 2 * around)
+            mine = _window_among_zeros(period, unit, member_id, around, found[0], by_id)
             if mine is None:
                 return None
     if mine is None:
