@@ -72,12 +72,17 @@ CANDIDATES = {
     for below in (True, False)
     for inclusive in (True, False)
 }
-# The same in the subtree's own memberships: its units first, then their memberships sorted
-# by id (the unary plus keeps SQLite from walking every membership in id order instead). A
-# read costs the subtree's memberships, for subtrees whose members without points are too
-# few to be met soon in the order of all members.
+# The same in the subtree's own memberships: its units first, then their memberships in the
+# period whose members hold points there left out, sorted by id (the unary plus keeps SQLite
+# from walking every membership in id order instead). A read costs the subtree's
+# memberships, for subtrees whose members without points are too few to be met soon in the
+# order of all members.
 IN_SUBTREE = {
     (below, inclusive): f"{rosters.SELECT_SPANS} WHERE u.path >= ? AND u.path < ? "
+    "AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
+    "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) "
+    "AND NOT EXISTS (SELECT 1 FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
+    "AND p.period_start = ? AND p.member_id = ms.member_id AND p.points <> 0) "
     f"AND +ms.member_id {('<' if below else '>') + ('=' if inclusive else '')} ? "
     f"ORDER BY +ms.member_id {'DESC' if below else ''} LIMIT ?"
     for below in (True, False)
@@ -122,7 +127,17 @@ def _zeros(
         if by_id:
             rows = query(CANDIDATES[(below, inclusive)], [start, batch])
         else:
-            rows = query(IN_SUBTREE[(below, inclusive)], [*rosters.path_range(unit), start, batch])
+            first, last = sql_date(period.start), sql_date(period.end)
+            rows = query(
+                IN_SUBTREE[(below, inclusive)],
+                [
+                    *rosters.path_range(unit),
+                    *[last, first, last, first],
+                    *_range(period, unit),
+                    start,
+                    batch,
+                ],
+            )
         last = rows[-1][0] if len(rows) == batch else None
         # The last member's other memberships may lie in the next batch: read them there.
         seen = [r for r in rows if r[0] != last]
