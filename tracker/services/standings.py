@@ -127,12 +127,12 @@ def _zeros(
         if by_id:
             rows = query(CANDIDATES[(below, inclusive)], [start, batch])
         else:
-            first, last = sql_date(period.start), sql_date(period.end)
+            first_day, last_day = sql_date(period.start), sql_date(period.end)
             rows = query(
                 IN_SUBTREE[(below, inclusive)],
                 [
                     *rosters.path_range(unit),
-                    *[last, first, last, first],
+                    *(last_day, first_day, last_day, first_day),
                     *_range(period, unit),
                     start,
                     batch,
