@@ -331,3 +331,43 @@ def expect_slice(board, member_id, got, limit, around) -> None:
         return
     assert facts([got.me]) == facts([rows[i]])
     assert facts(got.window) == facts(rows[max(0, i - around) : i + around + 1])
+
+
+@pytest.mark.parametrize(
+    "small, scan", [(200, False), (0, False), (0, True)], ids=["read", "in-subtree", "by-id"]
+)
+def test_slices_reach_members_with_deductions_past_those_without_points(
+    ctx, monkeypatch, small, scan
+):
+    """Members with deductions rank below every member without points, who have no rows: a
+    slice around them, or a top long enough to reach them, equals the whole board's."""
+    monkeypatch.setattr(standings, "SMALL_ROSTER", small)
+    monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
+    wipe()
+    with tx.write():
+        root = org.add_unit("根", "党组")
+        branch = org.add_unit("一支部", "支部", root)
+        other = org.add_unit("二支部", "支部", root)
+        admin = org.add_member("管理员", root, START - timedelta(days=400), is_admin=True)
+        members = [
+            org.add_member(f"党员{i}", branch if i % 3 else other, START - timedelta(days=30))
+            for i in range(12)
+        ]
+    # points: three with points, one whose award and deduction cancel out (a row of zero),
+    # four with deductions (two of them equal), the rest never reported
+    for i, total in ((0, 30), (4, 12), (7, 12)):
+        report_service.put(admin, members[i], START, ReportInput(total=total))
+    for i, points in ((2, 5), (2, -5), (3, -4), (5, -2), (8, -4), (10, -9)):
+        adjustments.give(admin, members[i], START + timedelta(days=1), points, "扣分")
+    db.session.expire_all()
+    period = period_of("week", START + timedelta(days=2))
+    negative = 0
+    for unit in (root, branch):
+        board = rankings.member_board(period, unit)
+        negative += sum(s.points < 0 for s in board.standings)
+        for viewer in [*members, admin]:
+            for limit in (0, 1, 3, 6, len(board.standings), len(board.standings) + 2):
+                for around in (1, 2, 4):
+                    got = rankings.member_slice(period, unit, viewer.id, limit=limit, around=around)
+                    expect_slice(board, viewer.id, got, limit, around)
+    assert negative == 4 + 3  # every deduction at the root, three of them in the branch

@@ -107,16 +107,13 @@ def member_slice(
 ) -> standings_service.Slice:
     """The board's top ``limit``, a member's row and ``around`` neighbours each side.
 
-    Read from the subtree roll-ups without ranking the whole roster where that is exact; else
-    cut from ``member_board``. Either way the rows are the ones ``member_board`` holds.
+    Read from the subtree roll-ups without ranking the whole roster; the rows are the ones
+    ``member_board`` holds.
     """
     today = today or clock.today()
-    fast = standings_service.member_slice(
+    return standings_service.member_slice(
         period, unit, member_id, limit=limit, around=around, today=today
     )
-    if fast is not None:
-        return fast
-    return slice_of(member_board(period, unit, today), member_id, limit=limit, around=around)
 
 
 def slice_of(

@@ -3,9 +3,10 @@
 A subtree's members are one index range ordered by (points desc, member id), the board's own
 order, so the top N is N rows; a rank is one plus the members above, summed from the score
 counts (a few bands of ``rollups.BAND`` points and a few exact scores), never by counting every
-member above. Where a slice reaches members with no points or with deductions (members who
-never reported sit among them, and they have no rows), ``None`` is returned and the caller
-ranks the whole roster instead: the answer is always the one ``rankings.member_board`` gives.
+member above. Members with no points have no rows (those who never reported sit among them):
+where a slice reaches them they are found by member id, the board's order among equal points
+(``_zeros``), and members with deductions follow them. The answer is always the one
+``rankings.member_board`` gives.
 
 These reads run on every board view, so they are a handful of short statements sent straight
 to the driver, without building ORM queries each time, and those that do not depend on each
@@ -195,15 +196,13 @@ def _then_zeros(
 
 def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int, roster: int):
     """The first ``limit`` rows of the board with their ranks, from the first ``limit`` rows
-    with points; None when they reach members without points and cannot be served."""
+    with points and, where those are fewer, members without points and with deductions."""
     if len(rows) < limit or (rows and rows[-1][1] <= 0):
         if roster <= SMALL_ROSTER:
             rows = _with_zeros(period, unit, rows, limit)
         else:
             by_id = _scan_pays(period, unit, roster, limit - sum(r[1] > 0 for r in rows))
             rows = _then_zeros(period, unit, rows, limit, by_id)
-        if rows is None:
-            return None
     ranks, previous_rank = [], 0
     for i, (_, points, _) in enumerate(rows):
         previous_rank = previous_rank if i and points == rows[i - 1][1] else i + 1
@@ -211,20 +210,20 @@ def _top_rows(period: Period, unit: Unit, rows: list[tuple], limit: int, roster:
     return rows, ranks
 
 
-def _with_zeros(period: Period, unit: Unit, rows: list[tuple], limit: int) -> list | None:
-    """The top when it reaches members with zero points: they follow by member id.
+def _with_zeros(period: Period, unit: Unit, rows: list[tuple], limit: int) -> list:
+    """The top when it reaches members with zero points: they follow by member id, and
+    members with deductions follow them.
 
     ``rows`` then holds every member with points. Reads the subtree's roster, so it pays off
-    for small subtrees; None where members with deductions would be reached too.
+    for small subtrees.
     """
     positive = [r for r in rows if r[1] > 0]
     with_rows = {m: (m, p, r) for m, p, r in query(ROWS, _range(period, unit))}
     zeros = sorted(
         {m for m, *_ in rosters.spans(period, unit) if m not in with_rows or with_rows[m][1] == 0}
     )
-    if len(positive) + len(zeros) < limit and any(p < 0 for _, p, _ in with_rows.values()):
-        return None
-    return positive + [with_rows.get(m, (m, 0, 0)) for m in zeros][: limit - len(positive)]
+    negative = sorted((r for r in with_rows.values() if r[1] < 0), key=_board_key)
+    return [*positive, *(with_rows.get(m, (m, 0, 0)) for m in zeros), *negative][:limit]
 
 
 def _mine_and_neighbours(period: Period, unit: Unit, member_id: int, around: int):
@@ -261,16 +260,25 @@ def _around(found: list[tuple], me: tuple, around: int) -> tuple[list, list]:
 
 def _window_among_zeros(
     period: Period, unit: Unit, member_id: int, around: int, found: list[tuple], by_id: bool
-) -> tuple[list, int] | None:
+) -> tuple[list, int]:
     """``_window_rows`` where the window reaches members without points, who have no rows:
     they are found by id (``_zeros``). ``found``: the member's row and neighbours from the
-    roll-ups, if they have a row; without one they hold no points. None for a member with
-    deductions."""
+    roll-ups, if they have a row; without one they hold no points."""
     mine = [r for r in found if r[0] == member_id]
     me = mine[0] if mine else (member_id, 0, 0)
     x = me[1]
-    if x < 0:
-        return None
+    if x < 0:  # the members before reach those without points, the last of them by id
+        before, after = _around(found, me, around)
+        before = [r for r in before if r[1] < 0]
+        if len(before) < around:
+            top_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0]
+            count = around - len(before)
+            zeros, all_zeros = _zeros(period, unit, top_id + 1, count, below=True, by_id=by_id)
+            lowest = zeros[::-1]
+            if all_zeros:
+                lowest = _before_zeros(period, unit, count - len(zeros)) + lowest
+            before = lowest + before
+        return [*before, me, *after], len(before)
     if x > 0:  # the members after reach those without points
         before, after = _around(found, me, around)
         return [*before, me, *_then_zeros(period, unit, after, around, by_id)], len(before)
@@ -398,8 +406,8 @@ def _standings(period: Period, unit: Unit, rows: list[tuple], ranks: list[int | 
 
 def member_slice(
     period: Period, unit: Unit, member_id: int | None, *, limit: int, around: int, today: date
-) -> Slice | None:
-    """Top ``limit``, the member's row and neighbours, roster size; None where not served.
+) -> Slice:
+    """Top ``limit``, the member's row and neighbours, and the roster's size.
 
     Three round trips on PostgreSQL: the roster, the top and the member's window together;
     then what the standings need of both (``_standings``).
@@ -412,18 +420,13 @@ def member_slice(
         statements.append(_mine_and_neighbours(period, unit, member_id, around))
     roster_rows, top_rows, *found = query_each(statements)
     roster = rosters.roster_stats(period, [unit], today, rows=roster_rows)[unit.id][0]
-    head = _top_rows(period, unit, top_rows, limit, roster) if limit > 0 else ([], [])
-    if head is None:
-        return None
-    rows, ranks = head
+    rows, ranks = _top_rows(period, unit, top_rows, limit, roster) if limit > 0 else ([], [])
     mine = _window_rows(found[0], member_id, around) if member_id is not None else None
     if mine is None and member_id is not None:
         on_board = [r for r in found[0] if r[0] == member_id]
         if on_board or rosters.member_spans(period, unit, [member_id]):
             by_id = _scan_pays(period, unit, roster, 2 * around)
             mine = _window_among_zeros(period, unit, member_id, around, found[0], by_id)
-            if mine is None:
-                return None
     if mine is None:
         return Slice(roster, _standings(period, unit, rows, ranks, today), None, [])
     window, at = mine
