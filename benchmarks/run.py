@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Date, bindparam, func, or_, select, text  # noqa: E402
+from sqlalchemy import Date, bindparam, func, literal, or_, select, text, union_all  # noqa: E402
 
 from tracker import create_app  # noqa: E402
 from tracker.domain.periods import period_of  # noqa: E402
 from tracker.extensions import db  # noqa: E402
-from tracker.models import DailyReport, Member, Membership, Unit  # noqa: E402
+from tracker.models import Adjustment, DailyReport, Member, Membership, Unit  # noqa: E402
 from tracker.services import rankings, seed, synthetic  # noqa: E402
 
 SCALES = {
@@ -56,48 +56,70 @@ def timed(repeat: int, fn, *args, **kwargs) -> tuple[dict, object]:
     return {"p50_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3)}, result
 
 
-def plain_top(period, unit: Unit, limit: int = 20) -> list[tuple[int, int]]:
-    """The baseline: sum daily rows of the days each member belonged to the subtree."""
-    q = (
-        select(DailyReport.member_id, func.sum(DailyReport.total).label("points"))
-        .join(Membership, Membership.member_id == DailyReport.member_id)
+def _points_rows():
+    """Every dated point: daily reports' totals and leaders' awards and deductions."""
+    return union_all(
+        select(DailyReport.member_id, DailyReport.day, DailyReport.total.label("points")),
+        select(Adjustment.member_id, Adjustment.day, Adjustment.points),
+    ).subquery()
+
+
+def _plain_sums(period, unit: Unit):
+    """Each member's points from dated rows on the days they belonged to the subtree."""
+    d = _points_rows()
+    return (
+        select(d.c.member_id, func.sum(d.c.points).label("points"))
+        .join(Membership, Membership.member_id == d.c.member_id)
         .join(Unit, Unit.id == Membership.unit_id)
-        .join(Member, Member.id == DailyReport.member_id)
+        .join(Member, Member.id == d.c.member_id)
         .where(
-            DailyReport.day >= period.start,
-            DailyReport.day <= period.end,
-            DailyReport.day >= Membership.valid_from,
-            or_(Membership.valid_to.is_(None), DailyReport.day <= Membership.valid_to),
-            DailyReport.day >= Member.active_from,
-            or_(Member.active_to.is_(None), DailyReport.day <= Member.active_to),
+            d.c.day >= period.start,
+            d.c.day <= period.end,
+            d.c.day >= Membership.valid_from,
+            or_(Membership.valid_to.is_(None), d.c.day <= Membership.valid_to),
+            d.c.day >= Member.active_from,
+            or_(Member.active_to.is_(None), d.c.day <= Member.active_to),
             Unit.path.startswith(unit.path),
         )
-        .group_by(DailyReport.member_id)
-        .order_by(func.sum(DailyReport.total).desc(), DailyReport.member_id)
-        .limit(limit)
+        .group_by(d.c.member_id)
     )
-    return [(m, int(p)) for m, p in db.session.execute(q)]
+
+
+def plain_top(period, unit: Unit, limit: int = 20) -> list[tuple[int, int]]:
+    """The baseline: sum dated rows of the days each member belonged to the subtree."""
+    sums = _plain_sums(period, unit).subquery()
+    q = select(sums.c.member_id, sums.c.points).order_by(sums.c.points.desc(), sums.c.member_id)
+    return [(m, int(p)) for m, p in db.session.execute(q.limit(limit))]
 
 
 def plain_rank(period, unit: Unit, points: int) -> int:
-    sums = (
-        select(func.sum(DailyReport.total).label("points"))
-        .join(Membership, Membership.member_id == DailyReport.member_id)
-        .join(Unit, Unit.id == Membership.unit_id)
-        .where(
-            DailyReport.day >= period.start,
-            DailyReport.day <= period.end,
-            DailyReport.day >= Membership.valid_from,
-            or_(Membership.valid_to.is_(None), DailyReport.day <= Membership.valid_to),
-            Unit.path.startswith(unit.path),
-        )
-        .group_by(DailyReport.member_id)
-        .subquery()
-    )
-    above = db.session.execute(
-        select(func.count()).select_from(sums).where(sums.c.points > points)
-    ).scalar_one()
+    """One plus the members above ``points``; below zero, members without rows count too."""
+    sums = _plain_sums(period, unit).subquery()
+    above, with_rows = db.session.execute(
+        select(func.count().filter(sums.c.points > points), func.count()).select_from(sums)
+    ).one()
+    if points < 0:
+        above += plain_roster(period, unit) - with_rows
     return above + 1
+
+
+def plain_roster(period, unit: Unit) -> int:
+    """Members who belonged to the subtree while active on some day of the period: the
+    three spans (membership, active dates, period) meet where each starts before the others
+    end."""
+    starts = [Membership.valid_from, Member.active_from, literal(period.start, Date)]
+    ends = [
+        func.coalesce(Membership.valid_to, literal(period.end, Date)),
+        func.coalesce(Member.active_to, literal(period.end, Date)),
+        literal(period.end, Date),
+    ]
+    q = (
+        select(func.count(Membership.member_id.distinct()))
+        .join(Member, Member.id == Membership.member_id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Unit.path.startswith(unit.path), *[a <= b for a in starts for b in ends])
+    )
+    return db.session.execute(q).scalar_one()
 
 
 def redis_client():
@@ -184,7 +206,8 @@ def main() -> int:
 
 
 PLAIN_UNITS = text(
-    "SELECT c.id, SUM(d.total) FROM daily_report d "
+    "SELECT c.id, SUM(d.points) FROM (SELECT member_id, day, total AS points FROM daily_report "
+    "UNION ALL SELECT member_id, day, points FROM adjustment) d "
     "JOIN membership ms ON ms.member_id = d.member_id AND d.day >= ms.valid_from "
     "AND (ms.valid_to IS NULL OR d.day <= ms.valid_to) "
     "JOIN member m ON m.id = d.member_id AND d.day >= m.active_from "
@@ -197,7 +220,7 @@ PLAIN_UNITS = text(
 
 
 def plain_units(period, parent: Unit) -> dict[int, int]:
-    """The baseline for unit boards: each child's points summed from daily rows in one query."""
+    """The baseline for unit boards: each child's points summed from dated rows in one query."""
     sums = dict(
         db.session.execute(
             PLAIN_UNITS, {"parent": parent.id, "start": period.start, "end": period.end}
@@ -218,7 +241,7 @@ def run(
     r, why_no_redis = redis_client()
     rows, correct = [], True
     header = (
-        f"{'figure':44} {'fast p50':>9} {'fast p95':>9} {'rows p95':>9} "
+        f"{'figure':52} {'fast p50':>9} {'fast p95':>9} {'rows p95':>9} "
         f"{'plain p95':>10} {'redis p95':>9} {'×plain':>7}"
     )
     print(f"\n{scale} on {dialect}: p50/p95 in ms; fast over {repeat} samples, others {few}")
@@ -277,25 +300,24 @@ def run(
                         whole,
                     )
                 )
-                zero = _member_without_points(board)
-                if zero is not None:  # most members early in a period: found by id, not ranked
-                    fast_zero, got = timed(
-                        repeat, rankings.member_slice, period, unit, zero.member_id, limit=0
+                # Most members early in a period hold no points and have no rows; those with
+                # deductions rank below them all. Both are found next to them by id.
+                for what, other in (
+                    ("a member without points", _member_without_points(board)),
+                    ("a member with deductions", _member_with_deductions(board)),
+                ):
+                    if other is None:
+                        continue
+                    fast_o, got = timed(
+                        repeat, rankings.member_slice, period, unit, other.member_id, limit=0
                     )
-                    plain_z, want = timed(few, plain_rank, period, unit, 0)
-                    i = board.position(zero.member_id)
-                    ok = got.me is not None and got.me.rank == want
+                    plain_o, want = timed(few, plain_rank, period, unit, other.points)
+                    i = board.position(other.member_id)
+                    ok = got.me is not None and got.me.rank == want == other.rank
                     ok &= _facts(got.window) == _facts(board.standings[max(0, i - 2) : i + 3])
                     correct &= ok
                     rows.append(
-                        _row(
-                            f"rank of a member without points · {kind} · {label}",
-                            fast_zero,
-                            plain_z,
-                            None,
-                            ok,
-                            whole,
-                        )
+                        _row(f"rank of {what} · {kind} · {label}", fast_o, plain_o, None, ok, whole)
                     )
             if r is not None:
                 r.delete(key)
@@ -344,6 +366,12 @@ def _member_without_points(board):
     return zeros[len(zeros) // 2] if zeros else None
 
 
+def _member_with_deductions(board):
+    """The member with deductions nearest zero (their neighbours above hold no points), if any."""
+    below = [s for s in board.standings if s.points < 0]
+    return below[0] if below else None
+
+
 def _api_client():
     """A test client with a plain member's API token (None if the data has no such member)."""
     from flask import current_app
@@ -389,7 +417,7 @@ def _api_figures(client, probes, repeat) -> list[dict]:
 def _row(name, fast, plain, redis_figure, same, whole) -> dict:
     speedup = round(plain["p95_ms"] / fast["p95_ms"], 1) if plain and fast["p95_ms"] else None
     print(
-        f"{name:44} {fast['p50_ms']:>9.3f} {fast['p95_ms']:>9.3f} "
+        f"{name:52} {fast['p50_ms']:>9.3f} {fast['p95_ms']:>9.3f} "
         f"{(whole or {}).get('p95_ms', float('nan')):>9.1f} "
         f"{(plain or {}).get('p95_ms', float('nan')):>10.1f} "
         f"{(redis_figure or {}).get('p95_ms', float('nan')):>9.3f} "

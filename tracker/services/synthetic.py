@@ -1,7 +1,8 @@
 """Synthetic organisations at any scale, for benchmarks: bulk inserts, roll-ups built alongside.
 
 A tree of ``levels`` levels with skewed branching and unit sizes, members who join and retire
-during the window, a few who move, weekday-shaped reporting habits and some quiz results.
+during the window, a few who move, weekday-shaped reporting habits, some quiz results, and a
+few awards and deductions given by leaders.
 Rows are written with the driver's bulk paths (executemany on SQLite, COPY on PostgreSQL);
 roll-ups are aggregated per member while generating, so no rebuild pass is needed.
 """
@@ -36,6 +37,7 @@ COLUMNS = {
         "correct",
         "seconds",
     ),
+    "adjustment": ("id", "member_id", "day", "points", "reason"),
     "period_points": ("kind", "period_start", "member_id", "unit_id", "points", "reported_days"),
 }
 KIND_NAMES = ["党组", "党委", "总支", "支部", "党小组", "党小组"]
@@ -109,7 +111,7 @@ def generate(
     deepest = max(depth_of.values())
     homes = [uid for uid, d in depth_of.items() if d >= max(1, deepest - 1)]
     weights = [rng.lognormvariate(0, 0.9) for _ in homes]
-    report_id = quiz_id = membership_id = 0
+    report_id = quiz_id = membership_id = adjustment_id = 0
     for mid in range(1, members + 1):
         unit = rng.choices(homes, weights)[0]
         joined = start - timedelta(days=rng.randint(1, 3000))
@@ -161,6 +163,17 @@ def generate(
                     cell[0] += total
                     cell[1] += 1
             day += timedelta(days=1)
+        # An award now and then (集中学习, a talk given), and rarer deductions.
+        first = max(start, joined)
+        for chance, low, high, reason in ((0.03, 5, 20, "集中学习加分"), (0.01, -30, -5, "扣分")):
+            if rng.random() < chance and first < day:  # day: the day after the last on roster
+                given = first + timedelta(days=rng.randint(0, (day - first).days - 1))
+                points = rng.randint(low, high)
+                adjustment_id += 1
+                out.add("adjustment", (adjustment_id, mid, given, points, reason))
+                uid = next(u for f, t, u in spans if f <= given and (t is None or given <= t))
+                for kind in KINDS:
+                    rollup[(kind, period_of(kind, given).start, uid)][0] += points
         for (kind, period_start, uid), (points, reported) in rollup.items():
             out.add("period_points", (kind, period_start, mid, uid, points, reported))
         if mid % 1000 == 0:
@@ -214,7 +227,7 @@ def _reset_sequences(out: Writer) -> None:
     """Explicit ids were written: move PostgreSQL's sequences past them."""
     if not out.postgres:
         return
-    for table in ("unit", "member", "membership", "daily_report", "quiz_result"):
+    for table in ("unit", "member", "membership", "daily_report", "quiz_result", "adjustment"):
         db.session.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
