@@ -63,29 +63,65 @@ def _range(period: Period, unit: Unit) -> list:
 TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
 # Rosters up to this size are read whole where a top reaches members without points.
 SMALL_ROSTER = 200
-# Memberships from a member id on, in id order: the membership index alone decides the plan
-# (a subtree's path prefix or range here would let PostgreSQL start from the units and sort
-# every membership of the subtree). The subtree, the dates and the points are checked after.
-CANDIDATES = {
-    (below, inclusive): f"{rosters.SELECT_SPANS} WHERE ms.member_id "
-    f"{('<' if below else '>') + ('=' if inclusive else '')} ? "
-    f"ORDER BY ms.member_id {'DESC' if below else ''} LIMIT ?"
+# Members without points next to a member id are found by statements that keep a membership
+# where it lies in the subtree, overlaps the member's active dates and the period (three spans
+# meet where each starts before the others end, as ``rosters.spans`` clips them), and its
+# member holds no points there (no row, or a row of zero). Each row is (member, reported days).
+HOLDS_NONE = (
+    "u.path >= ? AND u.path < ? AND c.valid_from <= ? AND m.active_from <= ? "
+    "AND (c.valid_to IS NULL OR c.valid_to >= ?) AND (m.active_to IS NULL OR m.active_to >= ?) "
+    "AND (c.valid_to IS NULL OR c.valid_from <= c.valid_to) "
+    "AND (m.active_to IS NULL OR m.active_from <= m.active_to) "
+    "AND (m.active_to IS NULL OR c.valid_from <= m.active_to) "
+    "AND (c.valid_to IS NULL OR m.active_from <= c.valid_to) "
+    "AND NOT EXISTS (SELECT 1 FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
+    "AND p.period_start = ? AND p.member_id = c.member_id AND p.points <> 0)"
+)
+REPORTED = (
+    "COALESCE((SELECT p.reported_days FROM subtree_points p WHERE p.ancestor_id = ? "
+    "AND p.kind = ? AND p.period_start = ? AND p.member_id = c.member_id), 0)"
+)
+
+
+def _next(below: bool, inclusive: bool, column: str) -> str:
+    return f"{column} {('<' if below else '>') + ('=' if inclusive else '')} ?"
+
+
+# In all members' id order: a batch of memberships from a member id on, read from the
+# membership index alone (a subtree's path range beside it would let PostgreSQL start from the
+# units and sort every membership of the subtree), then filtered; and the batch's size and
+# last member, to go on from.
+BATCH = "SELECT {cols} FROM membership WHERE {next} ORDER BY member_id {desc} LIMIT ?"
+BY_ID = {
+    (below, inclusive): (
+        f"SELECT c.member_id, {REPORTED} FROM ("
+        + BATCH.format(
+            cols="member_id, unit_id, valid_from, valid_to",
+            next=_next(below, inclusive, "member_id"),
+            desc="DESC" if below else "",
+        )
+        + ") c JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
+        f"WHERE {HOLDS_NONE} ORDER BY c.member_id {'DESC' if below else ''}",
+        f"SELECT COUNT(*), {'MIN' if below else 'MAX'}(member_id) FROM ("
+        + BATCH.format(
+            cols="member_id",
+            next=_next(below, inclusive, "member_id"),
+            desc="DESC" if below else "",
+        )
+        + ") c",
+    )
     for below in (True, False)
     for inclusive in (True, False)
 }
-# The same in the subtree's own memberships: its units first, then their memberships in the
-# period whose members hold points there left out, sorted by id (the unary plus keeps SQLite
-# from walking every membership in id order instead). A read costs the subtree's
-# memberships, for subtrees whose members without points are too few to be met soon in the
-# order of all members.
+# In the subtree's own memberships: its units first, then their memberships, sorted by id
+# (the unary plus keeps SQLite from walking every membership in id order instead). A read
+# costs the subtree's memberships, for subtrees whose members without points are too few to
+# be met soon in the order of all members.
 IN_SUBTREE = {
-    (below, inclusive): f"{rosters.SELECT_SPANS} WHERE u.path >= ? AND u.path < ? "
-    "AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
-    "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) "
-    "AND NOT EXISTS (SELECT 1 FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
-    "AND p.period_start = ? AND p.member_id = ms.member_id AND p.points <> 0) "
-    f"AND +ms.member_id {('<' if below else '>') + ('=' if inclusive else '')} ? "
-    f"ORDER BY +ms.member_id {'DESC' if below else ''} LIMIT ?"
+    (below, inclusive): f"SELECT c.member_id, {REPORTED} FROM membership c "
+    "JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
+    f"WHERE {HOLDS_NONE} AND {_next(below, inclusive, '+c.member_id')} "
+    f"ORDER BY +c.member_id {'DESC' if below else ''} LIMIT ?"
     for below in (True, False)
     for inclusive in (True, False)
 }
@@ -116,46 +152,36 @@ def _zeros(
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
     first, or above it), as rows, and whether those were all there are.
 
-    Memberships are read in id order in growing batches, all members' (``by_id``, see
-    ``_scan_pays``) or the subtree's; those in the subtree and the period whose members hold
-    no points (no row, or a row of zero) are kept.
+    Read in id order in growing batches, from all members' memberships (``by_id``, see
+    ``_scan_pays``) or the subtree's. A member with several memberships may be met in two
+    batches: each batch goes on from the last member of the one before, included.
     """
     found: dict[int, tuple] = {}
     if count <= 0:
         return [], False
+    first_day, last_day = sql_date(period.start), sql_date(period.end)
+    where = [
+        *_range(period, unit),
+        *rosters.path_range(unit),
+        *(last_day, last_day, first_day, first_day),
+        *_range(period, unit),
+    ]
     start, inclusive, batch = member_id, False, 64
     while True:
         if by_id:
-            rows = query(CANDIDATES[(below, inclusive)], [start, batch])
-        else:
-            first_day, last_day = sql_date(period.start), sql_date(period.end)
-            rows = query(
-                IN_SUBTREE[(below, inclusive)],
-                [
-                    *rosters.path_range(unit),
-                    *(last_day, first_day, last_day, first_day),
-                    *_range(period, unit),
-                    start,
-                    batch,
-                ],
+            holding, scan = BY_ID[(below, inclusive)]
+            rows, ((scanned, last),) = query_each(
+                [(holding, [*where[:3], start, batch, *where[3:]]), (scan, [start, batch])]
             )
-        last = rows[-1][0] if len(rows) == batch else None
-        # The last member's other memberships may lie in the next batch: read them there.
-        seen = [r for r in rows if r[0] != last]
-        candidates = list(dict.fromkeys(m for m, _, _ in rosters.spans_in(seen, period, unit)))
-        if candidates:
-            members, ids = one_of("member_id", candidates)
-            held = {
-                m: (p, r)
-                for m, p, r in query(f"{ROWS} AND {members}", [*_range(period, unit), *ids])
-            }
-            for m in candidates:
-                points, reported = held.get(m, (0, 0))
-                if points == 0:
-                    found.setdefault(m, (m, 0, reported))
-                if len(found) == count:
-                    return list(found.values()), False
-        if last is None:
+            done = scanned < batch
+        else:
+            rows = query(IN_SUBTREE[(below, inclusive)], [*where, start, batch])
+            done, last = len(rows) < batch, rows[-1][0] if rows else None
+        for m, reported in rows:
+            found.setdefault(m, (m, 0, reported))
+            if len(found) == count:
+                return list(found.values()), False
+        if done:
             return list(found.values()), True
         start, inclusive, batch = last, True, batch * 4
 
