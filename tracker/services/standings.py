@@ -113,18 +113,14 @@ BY_ID = {
     for below in (True, False)
     for inclusive in (True, False)
 }
-# In the subtree's own memberships: its units first, then their memberships, sorted by id
-# (the unary plus keeps SQLite from walking every membership in id order instead). A read
-# costs the subtree's memberships, for subtrees whose members without points are too few to
-# be met soon in the order of all members.
-IN_SUBTREE = {
-    (below, inclusive): f"SELECT c.member_id, {REPORTED} FROM membership c "
+# All of them in the subtree's own memberships: its units first, then their memberships. A
+# read costs the subtree's memberships, for subtrees whose members without points are too
+# few to be met soon in the order of all members (so few are read).
+IN_SUBTREE = (
+    f"SELECT DISTINCT c.member_id, {REPORTED} FROM membership c "
     "JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
-    f"WHERE {HOLDS_NONE} AND {_next(below, inclusive, '+c.member_id')} "
-    f"ORDER BY +c.member_id {'DESC' if below else ''} LIMIT ?"
-    for below in (True, False)
-    for inclusive in (True, False)
-}
+    f"WHERE {HOLDS_NONE}"
+)
 
 
 def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
@@ -147,43 +143,68 @@ def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
 
 
 def _zeros(
-    period: Period, unit: Unit, member_id: int, count: int, *, below: bool, by_id: bool
+    period: Period,
+    unit: Unit,
+    member_id: int | None,
+    count: int,
+    *,
+    below: bool,
+    by_id: bool,
+    among: list[tuple] | None = None,
 ) -> tuple[list[tuple], bool]:
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
-    first, or above it), as rows, and whether those were all there are.
+    first, or above it; None: below every member), as rows, and whether those were all there
+    are.
 
-    Read in id order in growing batches, from all members' memberships (``by_id``, see
-    ``_scan_pays``) or the subtree's. A member with several memberships may be met in two
-    batches: each batch goes on from the last member of the one before, included.
+    Found in all members' memberships in id order, in growing batches (``by_id``, see
+    ``_scan_pays``), where a member with several memberships may be met in two batches (each
+    batch goes on from the last member of the one before, included); else taken from all
+    of the subtree's (``among``, if the caller read them already).
     """
-    found: dict[int, tuple] = {}
     if count <= 0:
         return [], False
-    first_day, last_day = sql_date(period.start), sql_date(period.end)
-    where = [
-        *_range(period, unit),
-        *rosters.path_range(unit),
-        *(last_day, last_day, first_day, first_day),
-        *_range(period, unit),
-    ]
+    if not by_id:
+        rows = _subtree_zeros(period, unit) if among is None else among
+        if below:
+            side = [r for r in rows if member_id is None or r[0] < member_id][::-1]
+        else:
+            side = [r for r in rows if r[0] > member_id]
+        return side[:count], len(side) <= count
+    if member_id is None:
+        member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
+    found: dict[int, tuple] = {}
     start, inclusive, batch = member_id, False, 64
     while True:
-        if by_id:
-            holding, scan = BY_ID[(below, inclusive)]
-            rows, ((scanned, last),) = query_each(
-                [(holding, [*where[:3], start, batch, *where[3:]]), (scan, [start, batch])]
-            )
-            done = scanned < batch
-        else:
-            rows = query(IN_SUBTREE[(below, inclusive)], [*where, start, batch])
-            done, last = len(rows) < batch, rows[-1][0] if rows else None
+        holding, scan = BY_ID[(below, inclusive)]
+        rows, ((scanned, last),) = query_each(
+            [
+                (holding, [*_range(period, unit), start, batch, *_holds_none(period, unit)]),
+                (scan, [start, batch]),
+            ]
+        )
         for m, reported in rows:
             found.setdefault(m, (m, 0, reported))
             if len(found) == count:
                 return list(found.values()), False
-        if done:
+        if scanned < batch:
             return list(found.values()), True
         start, inclusive, batch = last, True, batch * 4
+
+
+def _holds_none(period: Period, unit: Unit) -> list:
+    """The parameters of ``HOLDS_NONE``."""
+    first_day, last_day = sql_date(period.start), sql_date(period.end)
+    return [
+        *rosters.path_range(unit),
+        *(last_day, last_day, first_day, first_day),
+        *_range(period, unit),
+    ]
+
+
+def _subtree_zeros(period: Period, unit: Unit) -> list[tuple]:
+    """Every roster member of the subtree without points in the period, as rows by id."""
+    rows = query(IN_SUBTREE, [*_range(period, unit), *_holds_none(period, unit)])
+    return sorted((m, 0, reported) for m, reported in rows)
 
 
 def _beyond_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
@@ -297,9 +318,8 @@ def _window_among_zeros(
         before, after = _around(found, me, around)
         before = [r for r in before if r[1] < 0]
         if len(before) < around:
-            top_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0]
             count = around - len(before)
-            zeros, all_zeros = _zeros(period, unit, top_id + 1, count, below=True, by_id=by_id)
+            zeros, all_zeros = _zeros(period, unit, None, count, below=True, by_id=by_id)
             lowest = zeros[::-1]
             if all_zeros:
                 lowest = _before_zeros(period, unit, count - len(zeros)) + lowest
@@ -308,8 +328,11 @@ def _window_among_zeros(
     if x > 0:  # the members after reach those without points
         before, after = _around(found, me, around)
         return [*before, me, *_then_zeros(period, unit, after, around, by_id)], len(before)
-    below, all_below = _zeros(period, unit, member_id, around, below=True, by_id=by_id)
-    above, all_above = _zeros(period, unit, member_id, around, below=False, by_id=by_id)
+    among = None if by_id else _subtree_zeros(period, unit)  # read once for both sides
+    below, all_below = _zeros(period, unit, member_id, around, below=True, by_id=by_id, among=among)
+    above, all_above = _zeros(
+        period, unit, member_id, around, below=False, by_id=by_id, among=among
+    )
     before = below[::-1]
     if all_below:
         before = _before_zeros(period, unit, around - len(before)) + before
