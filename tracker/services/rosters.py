@@ -77,10 +77,11 @@ def memberships_statement(member_ids: list[int]) -> tuple[str, list]:
 def spans_in(rows: list[tuple], period: Period, unit: Unit) -> list[tuple[int, date, date]]:
     """(member, first, last) in the period, active and belonging to the subtree, from the rows
     of ``memberships_statement``."""
+    prefix = unit.path
     return [
         (member_id, first, last)
         for member_id, path, first, last in _clipped(rows, period)
-        if path.startswith(unit.path)
+        if path.startswith(prefix)
     ]
 
 
