@@ -56,32 +56,31 @@ def timed(repeat: int, fn, *args, **kwargs) -> tuple[dict, object]:
     return {"p50_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3)}, result
 
 
-def _points_rows():
-    """Every dated point: daily reports' totals and leaders' awards and deductions."""
-    return union_all(
-        select(DailyReport.member_id, DailyReport.day, DailyReport.total.label("points")),
-        select(Adjustment.member_id, Adjustment.day, Adjustment.points),
-    ).subquery()
-
-
 def _plain_sums(period, unit: Unit):
-    """Each member's points from dated rows on the days they belonged to the subtree."""
-    d = _points_rows()
-    return (
-        select(d.c.member_id, func.sum(d.c.points).label("points"))
-        .join(Membership, Membership.member_id == d.c.member_id)
-        .join(Unit, Unit.id == Membership.unit_id)
-        .join(Member, Member.id == d.c.member_id)
-        .where(
-            d.c.day >= period.start,
-            d.c.day <= period.end,
-            d.c.day >= Membership.valid_from,
-            or_(Membership.valid_to.is_(None), d.c.day <= Membership.valid_to),
-            d.c.day >= Member.active_from,
-            or_(Member.active_to.is_(None), d.c.day <= Member.active_to),
-            Unit.path.startswith(unit.path),
+    """Each member's points from dated rows on the days they belonged to the subtree: daily
+    reports' totals and leaders' awards and deductions, each summed with its own joins (so
+    each keeps the plan it would have alone), then added up."""
+    parts = []
+    for table, points in ((DailyReport, DailyReport.total), (Adjustment, Adjustment.points)):
+        parts.append(
+            select(table.member_id, func.sum(points).label("points"))
+            .join(Membership, Membership.member_id == table.member_id)
+            .join(Unit, Unit.id == Membership.unit_id)
+            .join(Member, Member.id == table.member_id)
+            .where(
+                table.day >= period.start,
+                table.day <= period.end,
+                table.day >= Membership.valid_from,
+                or_(Membership.valid_to.is_(None), table.day <= Membership.valid_to),
+                table.day >= Member.active_from,
+                or_(Member.active_to.is_(None), table.day <= Member.active_to),
+                Unit.path.startswith(unit.path),
+            )
+            .group_by(table.member_id)
         )
-        .group_by(d.c.member_id)
+    both = union_all(*parts).subquery()
+    return select(both.c.member_id, func.sum(both.c.points).label("points")).group_by(
+        both.c.member_id
     )
 
 
