@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import delete, select, text
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from tracker.domain.periods import period_starts, periods_containing
 from tracker.extensions import db
@@ -326,7 +327,8 @@ def fill_subtrees() -> None:
         "SELECT a.ancestor_id, p.kind, p.period_start, p.member_id, SUM(p.points), "
         "SUM(p.reported_days) "
         "FROM period_points p JOIN unit_ancestor_fill a ON a.unit_id = p.unit_id "
-        "GROUP BY a.ancestor_id, p.kind, p.period_start, p.member_id",
+        "GROUP BY a.ancestor_id, p.kind, p.period_start, p.member_id "
+        "ORDER BY a.ancestor_id, p.kind, p.period_start, p.member_id",
         "DROP TABLE unit_ancestor_fill",
         "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
         "SELECT ancestor_id, kind, period_start, 1, points, COUNT(*) FROM subtree_points "
@@ -343,15 +345,33 @@ def fill_subtrees() -> None:
         "GROUP BY ancestor_id, kind, period_start",
     ]
     # The board and member indexes are built once after the fill: keeping them up to date
-    # row by row while tens of millions of rows arrive costs more than the fill itself.
+    # row by row while tens of millions of rows arrive costs more than the fill itself. The
+    # rows arrive in key order, so the primary key grows at its end.
     connection = db.session.connection()
     indexes = sorted(SubtreePoints.__table__.indexes, key=lambda i: i.name)
+    foreign_keys = []
+    if connection.dialect.name == "postgresql":
+        # PostgreSQL checks a foreign key with a query per row (twice per row here); the
+        # constraints are added back after the fill, which checks them in one pass each.
+        # Sorts of that many rows get memory enough not to spill in small runs (this
+        # transaction only).
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        foreign_keys = [
+            fk
+            for model in (SubtreePoints, SubtreeScore, SubtreeTotals)
+            for fk in sorted(model.__table__.foreign_key_constraints, key=lambda c: c.name)
+        ]
+    for fk in foreign_keys:
+        connection.execute(DropConstraint(fk))
     for index in indexes:
         index.drop(connection)
     for statement in statements:
         db.session.execute(text(statement))
     for index in indexes:
         index.create(connection)
+    for fk in foreign_keys:
+        connection.execute(AddConstraint(fk))
 
 
 def stored_subtrees() -> dict[str, dict]:
