@@ -24,7 +24,7 @@ from tracker.domain.periods import Period
 from tracker.models import Unit
 
 from . import rosters
-from .driver import one_of, query, query_each, sql_date
+from .driver import is_postgresql, one_of, query, query_each, sql_date
 from .rollups import BAND
 
 
@@ -367,22 +367,33 @@ EXACT_ABOVE = (
     "SELECT 1, ?, COALESCE(SUM(members), 0) FROM subtree_score "
     f"WHERE {RANGE} AND width = 1 AND floor > ? AND floor < ?"
 )
+# On PostgreSQL the values come as two arrays (each value, and the floor of the band above
+# it), so that the statement's text is the same however many values there are: it stays
+# prepared, and planning a union of one subquery per value cost more than running it.
+EXACT_ABOVE_EACH = (
+    "SELECT 1, v.x, (SELECT COALESCE(SUM(s.members), 0) FROM subtree_score s "
+    "WHERE s.ancestor_id = ? AND s.kind = ? AND s.period_start = ? AND s.width = 1 "
+    "AND s.floor > v.x AND s.floor < v.upto) FROM unnest(?::int[], ?::int[]) AS v(x, upto)"
+)
 
 
 def _above_statement(period: Period, unit: Unit, distinct: list[int]) -> tuple[str, list]:
     """Two kinds of index range of the score counts, in one statement: the bands from the
     lowest value's band up, and for each value the members of its band above it, summed.
-    (A subquery per value cost PostgreSQL more to plan than to run.) ``_above_from`` adds
-    the bands up."""
+    ``_above_from`` adds the bands up."""
     where = _range(period, unit)
     if distinct[0] < 0:  # every band: members below zero are counted among the roster
         parts, params = [SCORES], [*where, BAND]
     else:
         parts = [f"{SCORES} AND floor >= ?"]
         params = [*where, BAND, distinct[0] - distinct[0] % BAND]
-    for x in distinct:
-        parts.append(EXACT_ABOVE)
-        params += [x, *where, x, x - x % BAND + BAND]
+    if is_postgresql():
+        parts.append(EXACT_ABOVE_EACH)
+        params += [*where, distinct, [x - x % BAND + BAND for x in distinct]]
+    else:
+        for x in distinct:
+            parts.append(EXACT_ABOVE)
+            params += [x, *where, x, x - x % BAND + BAND]
     return " UNION ALL ".join(parts), params
 
 
