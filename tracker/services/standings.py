@@ -65,17 +65,27 @@ TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
 SMALL_ROSTER = 200
 # Members without points next to a member id are found by statements that keep a membership
 # where it lies in the subtree, overlaps the member's active dates and the period (three spans
-# meet where each starts before the others end, as ``rosters.spans`` clips them), and its
-# member holds no points there (no row, or a row of zero). Each row is (member, reported days).
+# meet where each starts before the others end, as ``rosters.spans`` clips them), and, by one
+# of the two conditions after it, whose member holds no points there (no row, or a row of
+# zero). Each row is (member, reported days).
 HOLDS_NONE = (
     "u.path >= ? AND u.path < ? AND c.valid_from <= ? AND m.active_from <= ? "
     "AND (c.valid_to IS NULL OR c.valid_to >= ?) AND (m.active_to IS NULL OR m.active_to >= ?) "
     "AND (c.valid_to IS NULL OR c.valid_from <= c.valid_to) "
     "AND (m.active_to IS NULL OR m.active_from <= m.active_to) "
     "AND (m.active_to IS NULL OR c.valid_from <= m.active_to) "
-    "AND (c.valid_to IS NULL OR m.active_from <= c.valid_to) "
-    "AND NOT EXISTS (SELECT 1 FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
+    "AND (c.valid_to IS NULL OR m.active_from <= c.valid_to) AND "
+)
+# Whether the member holds points: looked up for each membership where few are read (in all
+# members' order), or the subtree's members with points read once and hashed (PostgreSQL
+# looked each of them up otherwise, 3 µs a membership).
+POINTS_EACH = (
+    "NOT EXISTS (SELECT 1 FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
     "AND p.period_start = ? AND p.member_id = c.member_id AND p.points <> 0)"
+)
+POINTS_ALL = (
+    "c.member_id NOT IN (SELECT p.member_id FROM subtree_points p WHERE p.ancestor_id = ? "
+    "AND p.kind = ? AND p.period_start = ? AND p.points <> 0)"
 )
 REPORTED = (
     "COALESCE((SELECT p.reported_days FROM subtree_points p WHERE p.ancestor_id = ? "
@@ -101,7 +111,7 @@ BY_ID = {
             desc="DESC" if below else "",
         )
         + ") c JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
-        f"WHERE {HOLDS_NONE} ORDER BY c.member_id {'DESC' if below else ''}",
+        f"WHERE {HOLDS_NONE}{POINTS_EACH} ORDER BY c.member_id {'DESC' if below else ''}",
         f"SELECT COUNT(*), {'MIN' if below else 'MAX'}(member_id) FROM ("
         + BATCH.format(
             cols="member_id",
@@ -119,7 +129,7 @@ BY_ID = {
 IN_SUBTREE = (
     f"SELECT DISTINCT c.member_id, {REPORTED} FROM membership c "
     "JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
-    f"WHERE {HOLDS_NONE}"
+    f"WHERE {HOLDS_NONE}{POINTS_ALL}"
 )
 
 
@@ -192,7 +202,7 @@ def _zeros(
 
 
 def _holds_none(period: Period, unit: Unit) -> list:
-    """The parameters of ``HOLDS_NONE``."""
+    """The parameters of ``HOLDS_NONE`` with either condition on points."""
     first_day, last_day = sql_date(period.start), sql_date(period.end)
     return [
         *rosters.path_range(unit),
