@@ -69,12 +69,12 @@ SMALL_ROSTER = 200
 # of the two conditions after it, whose member holds no points there (no row, or a row of
 # zero). Each row is (member, reported days).
 HOLDS_NONE = (
-    "u.path >= ? AND u.path < ? AND c.valid_from <= ? AND m.active_from <= ? "
-    "AND (c.valid_to IS NULL OR c.valid_to >= ?) AND (m.active_to IS NULL OR m.active_to >= ?) "
+    "{u}.path >= ? AND {u}.path < ? AND c.valid_from <= ? AND {m}.active_from <= ? "
+    "AND (c.valid_to IS NULL OR c.valid_to >= ?) AND ({m}.active_to IS NULL OR {m}.active_to >= ?) "
     "AND (c.valid_to IS NULL OR c.valid_from <= c.valid_to) "
-    "AND (m.active_to IS NULL OR m.active_from <= m.active_to) "
-    "AND (m.active_to IS NULL OR c.valid_from <= m.active_to) "
-    "AND (c.valid_to IS NULL OR m.active_from <= c.valid_to) AND "
+    "AND ({m}.active_to IS NULL OR {m}.active_from <= {m}.active_to) "
+    "AND ({m}.active_to IS NULL OR c.valid_from <= {m}.active_to) "
+    "AND (c.valid_to IS NULL OR {m}.active_from <= c.valid_to) AND "
 )
 # Whether the member holds points: looked up for each membership where few are read (in all
 # members' order), or the subtree's members with points read once and hashed (PostgreSQL
@@ -98,28 +98,44 @@ def _next(below: bool, inclusive: bool, column: str) -> str:
 
 
 # In all members' id order: a batch of memberships from a member id on, read from the
-# membership index alone (a subtree's path range beside it would let PostgreSQL start from the
-# units and sort every membership of the subtree), then filtered; and the batch's size and
-# last member, to go on from.
-BATCH = "SELECT {cols} FROM membership WHERE {next} ORDER BY member_id {desc} LIMIT ?"
-BY_ID = {
-    (below, inclusive): (
-        f"SELECT c.member_id, {REPORTED} FROM ("
-        + BATCH.format(
-            cols="member_id, unit_id, valid_from, valid_to",
-            next=_next(below, inclusive, "member_id"),
-            desc="DESC" if below else "",
+# membership index alone (a subtree's path range beside it would let PostgreSQL start from
+# the units and sort every membership of the subtree), then filtered; and the batch's size
+# and last member, to go on from. On PostgreSQL the batch is joined to its units and members
+# inside (with the members' index read from the same id), or it would hash every unit.
+BATCH = "SELECT {cols} FROM membership ms {joins}WHERE {next} ORDER BY ms.member_id {desc} LIMIT ?"
+
+
+def _by_id(postgresql: bool, below: bool, inclusive: bool) -> tuple[str, str]:
+    desc, next_id = "DESC" if below else "", _next(below, inclusive, "ms.member_id")
+    if postgresql:
+        batch = BATCH.format(
+            cols="ms.member_id, ms.valid_from, ms.valid_to, u.path, m.active_from, m.active_to",
+            joins="JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id ",
+            next=f"{next_id} AND {_next(below, inclusive, 'm.id')}",
+            desc=desc,
         )
-        + ") c JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
-        f"WHERE {HOLDS_NONE}{POINTS_EACH} ORDER BY c.member_id {'DESC' if below else ''}",
-        f"SELECT COUNT(*), {'MIN' if below else 'MAX'}(member_id) FROM ("
-        + BATCH.format(
-            cols="member_id",
-            next=_next(below, inclusive, "member_id"),
-            desc="DESC" if below else "",
+        holding = f"({batch}) c WHERE {HOLDS_NONE.format(u='c', m='c')}"
+    else:
+        batch = BATCH.format(
+            cols="ms.member_id, ms.unit_id, ms.valid_from, ms.valid_to",
+            joins="",
+            next=next_id,
+            desc=desc,
         )
-        + ") c",
+        holding = (
+            f"({batch}) c JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
+            f"WHERE {HOLDS_NONE.format(u='u', m='m')}"
+        )
+    scan = BATCH.format(cols="ms.member_id", joins="", next=next_id, desc=desc)
+    return (
+        f"SELECT c.member_id, {REPORTED} FROM {holding}{POINTS_EACH} ORDER BY c.member_id {desc}",
+        f"SELECT COUNT(*), {'MIN' if below else 'MAX'}(member_id) FROM ({scan}) c",
     )
+
+
+BY_ID = {
+    (postgresql, below, inclusive): _by_id(postgresql, below, inclusive)
+    for postgresql in (True, False)
     for below in (True, False)
     for inclusive in (True, False)
 }
@@ -129,7 +145,7 @@ BY_ID = {
 IN_SUBTREE = (
     f"SELECT DISTINCT c.member_id, {REPORTED} FROM membership c "
     "JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
-    f"WHERE {HOLDS_NONE}{POINTS_ALL}"
+    f"WHERE {HOLDS_NONE.format(u='u', m='m')}{POINTS_ALL}"
 )
 
 
@@ -184,11 +200,13 @@ def _zeros(
         member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
     found: dict[int, tuple] = {}
     start, inclusive, batch = member_id, False, 64
+    postgresql = is_postgresql()
     while True:
-        holding, scan = BY_ID[(below, inclusive)]
+        holding, scan = BY_ID[(postgresql, below, inclusive)]
+        starts = [start, start] if postgresql else [start]
         rows, ((scanned, last),) = query_each(
             [
-                (holding, [*_range(period, unit), start, batch, *_holds_none(period, unit)]),
+                (holding, [*_range(period, unit), *starts, batch, *_holds_none(period, unit)]),
                 (scan, [start, batch]),
             ]
         )
