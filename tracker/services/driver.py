@@ -48,10 +48,6 @@ def query_each(statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
     return [cursor.fetchall() for cursor in cursors]
 
 
-def is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def one_of(column: str, values: Sequence) -> tuple[str, list]:
     """The condition that ``column`` is one of ``values``, and its parameters.
 
@@ -59,7 +55,7 @@ def one_of(column: str, values: Sequence) -> tuple[str, list]:
     many values there are and it stays prepared (see ``database``); SQLite gets a list of marks.
     """
     values = list(values)
-    if is_postgresql():
+    if db.session.get_bind().dialect.name == "postgresql":
         return f"{column} = ANY(?)", [values]
     return f"{column} IN ({', '.join('?' * len(values))})", values
 

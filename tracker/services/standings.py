@@ -24,8 +24,9 @@ from tracker.domain.periods import Period
 from tracker.models import Unit
 
 from . import rosters
-from .driver import is_postgresql, one_of, query, query_each, sql_date
+from .driver import one_of, query, query_each, sql_date
 from .rollups import BAND
+from .tx import is_postgres
 
 
 @dataclass
@@ -200,15 +201,13 @@ def _zeros(
         member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
     found: dict[int, tuple] = {}
     start, inclusive, batch = member_id, False, 64
-    postgresql = is_postgresql()
+    postgresql = is_postgres()
+    where, holds = _range(period, unit), _holds_none(period, unit)
     while True:
         holding, scan = BY_ID[(postgresql, below, inclusive)]
         starts = [start, start] if postgresql else [start]
         rows, ((scanned, last),) = query_each(
-            [
-                (holding, [*_range(period, unit), *starts, batch, *_holds_none(period, unit)]),
-                (scan, [start, batch]),
-            ]
+            [(holding, [*where, *starts, batch, *holds]), (scan, [start, batch])]
         )
         for m, reported in rows:
             found.setdefault(m, (m, 0, reported))
@@ -415,7 +414,7 @@ def _above_statement(period: Period, unit: Unit, distinct: list[int]) -> tuple[s
     else:
         parts = [f"{SCORES} AND floor >= ?"]
         params = [*where, BAND, distinct[0] - distinct[0] % BAND]
-    if is_postgresql():
+    if is_postgres():
         parts.append(EXACT_ABOVE_EACH)
         params += [*where, distinct, [x - x % BAND + BAND for x in distinct]]
     else:
