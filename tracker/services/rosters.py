@@ -14,7 +14,7 @@ from tracker.domain.periods import Period, overlap_days
 from tracker.extensions import db
 from tracker.models import RosterStats, Unit
 
-from .driver import as_date, one_of, query, sql_date
+from .driver import one_of, query, sql_date
 
 Span = tuple[int, str, date, date]  # member, unit path, first day, last day
 
@@ -38,11 +38,22 @@ def spans(period: Period, unit: Unit) -> list[Span]:
 
 
 def _clipped(rows: list[tuple], period: Period):
-    """(member, unit path, first, last) of membership rows that overlap the period."""
+    """(member, unit path, first, last) of membership rows that overlap the period.
+
+    Dates are compared as the driver returns them (SQLite's ISO text sorts as the dates do)
+    and only the kept rows' first and last days are made dates: a board clips some forty
+    memberships on every view.
+    """
+    start, end = period.start, period.end
+    text = bool(rows) and isinstance(rows[0][2], str)
+    if text:
+        start, end = start.isoformat(), end.isoformat()
     for member_id, path, v_from, v_to, a_from, a_to in rows:
-        first = max(as_date(v_from), as_date(a_from), period.start)
-        last = min(as_date(v_to) or period.end, as_date(a_to) or period.end, period.end)
+        first = max(v_from, a_from, start)
+        last = min(v_to or end, a_to or end, end)
         if first <= last:
+            if text:
+                first, last = date.fromisoformat(first), date.fromisoformat(last)
             yield member_id, path, first, last
 
 
@@ -78,11 +89,8 @@ def spans_in(rows: list[tuple], period: Period, unit: Unit) -> list[tuple[int, d
     """(member, first, last) in the period, active and belonging to the subtree, from the rows
     of ``memberships_statement``."""
     prefix = unit.path
-    return [
-        (member_id, first, last)
-        for member_id, path, first, last in _clipped(rows, period)
-        if path.startswith(prefix)
-    ]
+    inside = [r for r in rows if r[1].startswith(prefix)]
+    return [(member_id, first, last) for member_id, _, first, last in _clipped(inside, period)]
 
 
 def elapsed(first: date, last: date, period: Period, today: date) -> int:
