@@ -49,17 +49,18 @@ def member_board(
         cut = rankings.slice_of(board, viewer.id, limit=len(board.standings), around=around)
     else:  # others the top and their neighbours, without ranking the whole roster
         cut = rankings.member_slice(period, unit, viewer.id, limit=limit, around=around)
-    show_low = full or not org_settings.value("hide_below_target")
     picked, window = cut.top, cut.window
     ids = [s.member_id for s in {id(s): s for s in [*picked, *window]}.values()]
-    # Names and units, and who chose to appear anonymously to viewers who do not lead this
-    # subtree: one round trip.
+    # Names and units, and for viewers who do not lead this subtree who chose to appear
+    # anonymously and whether names below the target are hidden: one round trip.
     statements = rankings.label_statements(ids, min(period.end, clock.today()))
     if not full:
         statements.append(org_settings.anonymous_statement(ids))
+        statements.append(org_settings.value_statement("hide_below_target"))
     names, memberships, *chosen = driver.query_each(statements) if ids else ([], [])
     labels = rankings.labels_from(names, memberships)
     anonymous = org_settings.anonymous_from(chosen[0]) if chosen else set()
+    show_low = full or not (chosen and org_settings.value_from(chosen[1], "hide_below_target"))
 
     def row(s) -> MemberRow:
         target = rankings.period_target(s.active_days)

@@ -63,9 +63,16 @@ ANONYMOUS_NAME = "匿名党员"
 
 def value(key: str) -> bool:
     """The organisation's choice for ``key``, else the configured default."""
-    setting = SETTINGS[key]
-    row = db.session.get(OrgSetting, key)
-    return bool(row.value) if row is not None else setting.default(current_app.config)
+    return value_from(driver.query(*value_statement(key)), key)
+
+
+def value_statement(key: str) -> tuple[str, list]:
+    """The statement ``value`` runs, for a caller that runs it beside others."""
+    return "SELECT value FROM org_setting WHERE key = ?", [key]
+
+
+def value_from(rows: list[tuple], key: str) -> bool:
+    return bool(driver.as_json(rows[0][0])) if rows else SETTINGS[key].default(current_app.config)
 
 
 def values() -> dict[str, bool]:
