@@ -64,13 +64,15 @@ class Membership(db.Model):
     """A member belongs to one unit from ``valid_from`` to ``valid_to`` (inclusive, open if None)."""
 
     __tablename__ = "membership"
-    # A subtree's roster is its units' memberships: this index holds what a roster needs.
+    # A subtree's roster is its units' memberships, and a board reads its members' spans and
+    # units by member: each index holds what its reads need, so they never visit the table.
     __table_args__ = (
         Index("ix_membership_unit_span", "unit_id", "member_id", "valid_from", "valid_to"),
+        Index("ix_membership_member_span", "member_id", "unit_id", "valid_from", "valid_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
