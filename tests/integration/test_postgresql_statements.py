@@ -4,8 +4,11 @@ transaction that wrote still undoes it (``database._keep_prepared_statements``).
 from __future__ import annotations
 
 import contextlib
+import itertools
+import re
 
 import pytest
+from psycopg.sql import Literal
 from sqlalchemy import exc, select, text
 
 from tests.conftest import TODAY
@@ -73,3 +76,52 @@ def test_a_rollback_on_a_connection_the_server_closed(pg):
         db.session.rollback()
     db.session.rollback()
     assert db.session.execute(select(Member.name).where(Member.id == pg.m1.id)).scalar() == "李一"
+
+
+def _generic_plan(sql: str, params: list) -> str:
+    """The plan PostgreSQL keeps for a prepared statement once it stops planning each run."""
+    marks = itertools.count(1)
+    numbered = re.sub(r"\?", lambda _: f"${next(marks)}", sql)
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    db.session.execute(text(f"PREPARE probe AS {numbered}").execution_options(no_parameters=True))
+    args = ", ".join(Literal(p).as_string(_driver_connection()) for p in params)
+    return "\n".join(r[0] for r in driver.query(f"EXPLAIN EXECUTE probe({args})"))
+
+
+def test_a_few_members_rows_are_looked_up_by_their_key(pg):
+    """As in province data: a root's period holds thousands of rows, the average subtree's a
+    few dozen. The plan PostgreSQL keeps must find a few members' rows by their key, not read
+    the root's whole range and filter it (vacuumed, the board index is read alone too)."""
+    from tracker.services import standings
+
+    week = period_of("week", TODAY)
+    db.session.execute(
+        text(
+            "INSERT INTO member (name, is_admin, active_from, retired) "
+            "SELECT 'm' || g, false, :start, false FROM generate_series(1, 3000) g"
+        ),
+        {"start": week.start},
+    )
+    db.session.execute(
+        text(
+            "INSERT INTO unit (name, kind, parent_id, path, depth, position) "
+            "SELECT 'u' || g, '党小组', :root, :path || g || '/', 1, g "
+            "FROM generate_series(1, 300) g"
+        ),
+        {"root": pg.root.id, "path": pg.root.path},
+    )
+    db.session.execute(
+        text(
+            "INSERT INTO subtree_points (ancestor_id, kind, period_start, member_id, points, "
+            "reported_days) SELECT :root, 'week', :start, m.id, m.id % 97 + 1, 1 FROM member m "
+            "UNION ALL SELECT u.id, 'week', :start, m.id, 1, 1 FROM unit u "
+            "JOIN member m ON m.id % 300 = u.id % 300 AND m.id <= 3000 WHERE u.name LIKE 'u%'"
+        ),
+        {"root": pg.root.id, "start": week.start},
+    )
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE subtree_points")
+    members = [pg.m1.id, pg.m2.id, pg.m3.id]
+    plan = _generic_plan(*standings._rows_of(week, pg.root, members))
+    assert "pk_subtree_points" in plan and "Filter" not in plan, plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
@@ -43,7 +43,19 @@ class SubtreePoints(db.Model):
     """
 
     __tablename__ = "subtree_points"
-    __table_args__ = CLUSTERED
+    # On PostgreSQL the key index holds the points too, so that a member's row is read from
+    # it alone, as from the board index: otherwise a prepared statement's generic plan took
+    # the board index and filtered a whole subtree for one member (migration 0011).
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "ancestor_id",
+            "kind",
+            "period_start",
+            "member_id",
+            postgresql_include=["points", "reported_days"],
+        ),
+        CLUSTERED,
+    )
 
     ancestor_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
