@@ -85,15 +85,15 @@ def _generic_plan(sql: str, params: list) -> str:
     db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     db.session.execute(text(f"PREPARE probe AS {numbered}").execution_options(no_parameters=True))
     args = ", ".join(Literal(p).as_string(_driver_connection()) for p in params)
-    return "\n".join(r[0] for r in driver.query(f"EXPLAIN EXECUTE probe({args})"))
+    plan = "\n".join(r[0] for r in driver.query(f"EXPLAIN EXECUTE probe({args})"))
+    db.session.execute(text("DEALLOCATE probe"))
+    return plan
 
 
-def test_a_few_members_rows_are_looked_up_by_their_key(pg):
+@pytest.fixture
+def province_shaped(pg):
     """As in province data: a root's period holds thousands of rows, the average subtree's a
-    few dozen. The plan PostgreSQL keeps must find a few members' rows by their key, not read
-    the root's whole range and filter it (vacuumed, the board index is read alone too)."""
-    from tracker.services import standings
-
+    few dozen, and the table is vacuumed (the board index can then be read alone too)."""
     week = period_of("week", TODAY)
     db.session.execute(
         text(
@@ -122,6 +122,40 @@ def test_a_few_members_rows_are_looked_up_by_their_key(pg):
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE subtree_points")
+    return week
+
+
+def _by_key(plan: str) -> bool:
+    """Whether every read of the subtree roll-ups in a plan is a lookup by the full key."""
+    lines = plan.splitlines()
+    reads = [i for i, line in enumerate(lines) if "on subtree_points" in line]
+    return bool(reads) and all(
+        "pk_subtree_points" in lines[i]
+        and "member_id" in lines[i + 1]
+        and "Index Cond" in lines[i + 1]
+        and "Filter" not in "".join(lines[i + 2 : i + 3])
+        for i in reads
+    )
+
+
+def test_a_few_members_rows_are_looked_up_by_their_key(pg, province_shaped):
+    """The plan PostgreSQL keeps must find a few members' rows by key, not read the root's
+    whole range and filter it."""
+    from tracker.services import standings
+
     members = [pg.m1.id, pg.m2.id, pg.m3.id]
-    plan = _generic_plan(*standings._rows_of(week, pg.root, members))
-    assert "pk_subtree_points" in plan and "Filter" not in plan, plan
+    plan = _generic_plan(*standings._rows_of(province_shaped, pg.root, members))
+    assert _by_key(plan), plan
+
+
+def test_members_without_points_are_checked_by_key(pg, province_shaped):
+    """A batch of memberships in id order: whether each member holds points is one lookup by
+    key, not an anti join reading the root's range for every membership."""
+    from tracker.services import standings
+
+    week = province_shaped
+    for below in (True, False):
+        holding, _ = standings.BY_ID[(True, below, False)]
+        params = [*standings._range(week, pg.root), 1, 1, 64, *standings._holds_none(week, pg.root)]
+        plan = _generic_plan(holding, params)
+        assert _by_key(plan), plan

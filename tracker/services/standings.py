@@ -79,10 +79,13 @@ HOLDS_NONE = (
 )
 # Whether the member holds points: looked up for each membership where few are read (in all
 # members' order), or the subtree's members with points read once and hashed (PostgreSQL
-# looked each of them up otherwise, 3 µs a membership).
+# looked each of them up otherwise, 3 µs a membership). The lookup is a scalar subquery, so
+# that PostgreSQL runs it by key for each membership: as NOT EXISTS it became an anti join,
+# and the generic plan of the prepared statement (a few dozen rows expected per subtree and
+# period) read the subtree's whole range for every membership, 11 s a batch at the root.
 POINTS_EACH = (
-    "NOT EXISTS (SELECT 1 FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
-    "AND p.period_start = ? AND p.member_id = c.member_id AND p.points <> 0)"
+    "COALESCE((SELECT p.points FROM subtree_points p WHERE p.ancestor_id = ? AND p.kind = ? "
+    "AND p.period_start = ? AND p.member_id = c.member_id), 0) = 0"
 )
 POINTS_ALL = (
     "c.member_id NOT IN (SELECT p.member_id FROM subtree_points p WHERE p.ancestor_id = ? "
