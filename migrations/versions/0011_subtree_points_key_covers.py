@@ -23,19 +23,18 @@ depends_on = None
 KEY = "ancestor_id, kind, period_start, member_id"
 
 
-def upgrade():
+def _primary_key(include: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(
         "ALTER TABLE subtree_points DROP CONSTRAINT pk_subtree_points, "
-        f"ADD CONSTRAINT pk_subtree_points PRIMARY KEY ({KEY}) INCLUDE (points, reported_days)"
+        f"ADD CONSTRAINT pk_subtree_points PRIMARY KEY ({KEY}){include}"
     )
+
+
+def upgrade():
+    _primary_key(" INCLUDE (points, reported_days)")
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(
-        "ALTER TABLE subtree_points DROP CONSTRAINT pk_subtree_points, "
-        f"ADD CONSTRAINT pk_subtree_points PRIMARY KEY ({KEY})"
-    )
+    _primary_key("")
