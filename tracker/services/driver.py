@@ -15,6 +15,12 @@ from datetime import UTC, date, datetime
 from tracker.extensions import db
 
 
+def is_postgres() -> bool:
+    """Whether the app's database is PostgreSQL (asked several times by every board read:
+    the app's engine, which is the session's bind, is found quicker than that bind)."""
+    return db.engine.dialect.name == "postgresql"
+
+
 def _driver():
     """The session connection's driver connection, and whether it is PostgreSQL's."""
     db.session.flush()  # like the ORM's autoflush: pending changes are seen (free when clean)
@@ -55,7 +61,7 @@ def one_of(column: str, values: Sequence) -> tuple[str, list]:
     many values there are and it stays prepared (see ``database``); SQLite gets a list of marks.
     """
     values = list(values)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         return f"{column} = ANY(?)", [values]
     return f"{column} IN ({', '.join('?' * len(values))})", values
 
@@ -83,7 +89,7 @@ def returning_each(sql: str, rows: Iterable[Sequence]) -> list[tuple]:
 
 def sql_date(day: date | str) -> date | str:
     """A date as the driver compares it with stored dates (SQLite keeps ISO text)."""
-    if isinstance(day, str) or db.session.get_bind().dialect.name == "postgresql":
+    if isinstance(day, str) or is_postgres():
         return day
     return day.isoformat()
 
@@ -91,7 +97,7 @@ def sql_date(day: date | str) -> date | str:
 def sql_datetime(moment: datetime) -> datetime | str:
     """A moment as the driver compares it with stored ones: SQLite keeps UTC text in the
     format SQLAlchemy writes (``2026-11-23 08:00:00.000000``)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         return moment
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 

@@ -136,7 +136,7 @@ def apply_many(changes: Iterable[Change]) -> int:
     units = sorted({r[3] for r in rows})
     paths = dict(driver.query("SELECT id, path FROM unit"))
     ancestry = [(unit_id, a) for unit_id in units for a in _path_ids(paths[unit_id])]
-    date_type = "DATE" if db.session.get_bind().dialect.name == "postgresql" else "TEXT"
+    date_type = "DATE" if driver.is_postgres() else "TEXT"
     for statement in (
         "DROP TABLE IF EXISTS rollup_delta",
         "DROP TABLE IF EXISTS rollup_ancestry",

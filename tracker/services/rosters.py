@@ -14,7 +14,7 @@ from tracker.domain.periods import Period, overlap_days
 from tracker.extensions import db
 from tracker.models import RosterStats, Unit
 
-from .driver import one_of, query, sql_date
+from .driver import is_postgres, one_of, query, sql_date
 
 Span = tuple[int, str, date, date]  # member, unit path, first day, last day
 
@@ -162,7 +162,7 @@ def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, 
         "tracker_write"
     ):
         return
-    if db.engine.dialect.name == "postgresql":
+    if is_postgres():
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

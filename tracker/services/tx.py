@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 from tracker.extensions import db
 
+from .driver import is_postgres as is_postgres  # asked of tx by the services that write
+
 
 @contextmanager
 def write() -> Iterator[None]:
@@ -26,7 +28,3 @@ def write() -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
-
-
-def is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"

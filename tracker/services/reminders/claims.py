@@ -106,7 +106,7 @@ def acquire(job: str, period: str, *, rerun: bool, lease_seconds: int) -> Claim:
     """Take the claim or raise ``Busy``. ``rerun`` allows running a finished period again."""
     owner = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     claim = Claim(job, period, owner, lease_seconds)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if tx.is_postgres():
         connection = db.engine.connect()
         got = connection.execute(
             text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_key((job, period))}
