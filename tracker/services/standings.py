@@ -24,9 +24,8 @@ from tracker.domain.periods import Period
 from tracker.models import Unit
 
 from . import rosters
-from .driver import one_of, query, query_each, sql_date
+from .driver import is_postgres, one_of, query, query_each, sql_date
 from .rollups import BAND
-from .tx import is_postgres
 
 
 @dataclass
