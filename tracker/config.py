@@ -33,6 +33,11 @@ class Config:
             f"sqlite:///{instance / 'tracker.sqlite'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        # SQLite: how often a thread of each process copies the write-ahead log back into the
+        # database (a checkpoint); 0 leaves it to the writers, every thousand pages.
+        self.SQLITE_CHECKPOINT_SECONDS = float(
+            os.environ.get("TRACKER_SQLITE_CHECKPOINT_SECONDS", "0.2")
+        )
         # Organisation settings (SPEC §1, §2, §9).
         self.TIMEZONE = os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai")
         self.DAILY_TARGET = _int("TRACKER_DAILY_TARGET", 30)

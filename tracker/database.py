@@ -1,12 +1,24 @@
-"""Engine settings per database: SQLite in WAL mode with queued writers; on PostgreSQL,
-prepared statements that outlive read-only transactions."""
+"""Engine settings per database: SQLite in WAL mode with queued writers and checkpoints in
+the background; on PostgreSQL, prepared statements that outlive read-only transactions."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
+import threading
+import weakref
+
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from .extensions import db
+
+log = logging.getLogger(__name__)
+
+# With checkpoints in the background, a writer still checkpoints once the log holds this many
+# pages (16 MB), should the background thread fall behind or stop.
+BACKSTOP_PAGES = 4000
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +28,9 @@ def init_app(app: Flask) -> None:
         _keep_prepared_statements(engine)
     if engine.dialect.name != "sqlite":
         return
+    path = engine.url.database
+    interval = app.config["SQLITE_CHECKPOINT_SECONDS"]
+    background = interval > 0 and path not in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -26,7 +41,19 @@ def init_app(app: Flask) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if background:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cursor.close()
+
+    if background:
+
+        @app.before_request
+        def _checkpoints_in_background() -> None:
+            Checkpointer.ensure(engine, path, interval)
+
+        @event.listens_for(engine, "engine_disposed")
+        def _stop_checkpoints(disposed: Engine) -> None:
+            Checkpointer.stop(path)  # the next request starts it again
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
@@ -34,6 +61,75 @@ def init_app(app: Flask) -> None:
         # of failing with "database is locked" when a read lock cannot be upgraded.
         immediate = conn.get_execution_options().get("tracker_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log back into the database every ``interval`` seconds, from
+    a thread of its own, so that writers do not.
+
+    Left to SQLite, the writer whose commit takes the log past a thousand pages copies them
+    back before its request can answer (up to a hundred milliseconds, waiting on the disk), and
+    pages that every report changes (the score counts of the whole organisation, say) are
+    copied again every few reports. A passive checkpoint takes no lock that readers or writers
+    wait on. One thread per serving process and database file, started by the process's first
+    request (so after gunicorn forks its workers; commands and scripts leave checkpoints to
+    their writers). Each checkpoint opens a connection of its own and closes it, so the last
+    connection the app closes still checkpoints everything and removes the log. The thread
+    ends when its engine is disposed or gone, or the file is; it never creates the file.
+    """
+
+    _running: dict[tuple[int, str], Checkpointer] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, engine: Engine, path: str, interval: float) -> None:
+        self.engine = weakref.ref(engine)
+        self.path = path
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.checkpoints = 0  # passive checkpoints run
+        self.last: tuple[int, int] | None = None  # pages in the log, and copied back, then
+        self.thread = threading.Thread(target=self._run, name=f"checkpoint {path}", daemon=True)
+
+    @classmethod
+    def ensure(cls, engine: Engine, path: str, interval: float) -> Checkpointer:
+        key = (os.getpid(), os.path.abspath(path))
+        running = cls._running.get(key)
+        if running is not None and running.thread.is_alive():
+            return running
+        with cls._lock:
+            running = cls._running.get(key)
+            if running is None or not running.thread.is_alive():
+                running = cls._running[key] = cls(engine, path, interval)
+                running.thread.start()
+            return running
+
+    @classmethod
+    def stop(cls, path: str) -> None:
+        """End the process's thread for ``path``, waiting for a checkpoint under way: its
+        connection, if last to close, then takes the log in, as the app's would have."""
+        running = cls._running.pop((os.getpid(), os.path.abspath(path)), None)
+        if running is not None:
+            running.stopped.set()
+            if running.thread.is_alive() and running.thread is not threading.current_thread():
+                running.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            if self.engine() is None or not os.path.exists(self.path):
+                return
+            try:
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=rw", uri=True, isolation_level=None, timeout=1
+                )
+                try:
+                    _, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    conn.close()
+            except sqlite3.Error as e:  # e.g. the file replaced under it: try again later
+                log.debug("checkpoint of %s: %s", self.path, e)
+                continue
+            self.checkpoints += 1
+            self.last = (pages, copied)
 
 
 def _keep_prepared_statements(engine) -> None:
