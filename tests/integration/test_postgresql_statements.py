@@ -155,7 +155,7 @@ def test_members_without_points_are_checked_by_key(pg, province_shaped):
 
     week = province_shaped
     for below in (True, False):
-        holding, _ = standings.BY_ID[(True, below, False)]
+        holding, _ = standings.BY_ID[(below, False)]
         params = [*standings._range(week, pg.root), 1, 1, 64, *standings._holds_none(week, pg.root)]
         plan = _generic_plan(holding, params)
         assert _by_key(plan), plan

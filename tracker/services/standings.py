@@ -100,53 +100,11 @@ def _next(below: bool, inclusive: bool, column: str) -> str:
     return f"{column} {('<' if below else '>') + ('=' if inclusive else '')} ?"
 
 
-# In all members' id order: a batch of memberships from a member id on, read from the
-# membership index alone (a subtree's path range beside it would let PostgreSQL start from
-# the units and sort every membership of the subtree), then filtered; and the batch's size
-# and last member, to go on from. On PostgreSQL the batch is joined to its units and members
-# inside (with the members' index read from the same id), or it would hash every unit.
-BATCH = "SELECT {cols} FROM membership ms {joins}WHERE {next} ORDER BY ms.member_id {desc} LIMIT ?"
-
-
-def _by_id(postgresql: bool, below: bool, inclusive: bool) -> tuple[str, str]:
-    desc, next_id = "DESC" if below else "", _next(below, inclusive, "ms.member_id")
-    if postgresql:
-        batch = BATCH.format(
-            cols="ms.member_id, ms.valid_from, ms.valid_to, u.path, m.active_from, m.active_to",
-            joins="JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id ",
-            next=f"{next_id} AND {_next(below, inclusive, 'm.id')}",
-            desc=desc,
-        )
-        holding = f"({batch}) c WHERE {HOLDS_NONE.format(u='c', m='c')}"
-    else:
-        batch = BATCH.format(
-            cols="ms.member_id, ms.unit_id, ms.valid_from, ms.valid_to",
-            joins="",
-            next=next_id,
-            desc=desc,
-        )
-        holding = (
-            f"({batch}) c JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
-            f"WHERE {HOLDS_NONE.format(u='u', m='m')}"
-        )
-    scan = BATCH.format(cols="ms.member_id", joins="", next=next_id, desc=desc)
-    return (
-        f"SELECT c.member_id, {REPORTED} FROM {holding}{POINTS_EACH} ORDER BY c.member_id {desc}",
-        f"SELECT COUNT(*), {'MIN' if below else 'MAX'}(member_id) FROM ({scan}) c",
-    )
-
-
-BY_ID = {
-    (postgresql, below, inclusive): _by_id(postgresql, below, inclusive)
-    for postgresql in (True, False)
-    for below in (True, False)
-    for inclusive in (True, False)
-}
-# On SQLite, one statement a side reads the memberships in id order until it has found enough:
-# the join order (CROSS JOIN) and the index are fixed, so the rows come in the index's order
-# without a sort and the read stops at the LIMIT. Batches read whole and sorted had read up to
-# four times the memberships needed (60 ms where 20 would do, at the root of a year's board,
-# where members without points are few and far between).
+# In all members' id order, on SQLite: one statement a side reads the memberships in id order
+# until it has found enough. The join order (CROSS JOIN) and the index are fixed, so the rows
+# come in the index's order without a sort and the read stops at the LIMIT (batches read whole
+# and sorted had read up to four times the memberships needed: 60 ms where 20 would do at the
+# root of a year's board, where members without points are few and far between).
 STREAM = {
     below: (
         f"SELECT c.member_id, {REPORTED} FROM membership c "
@@ -156,6 +114,35 @@ STREAM = {
         f"ORDER BY c.member_id {'DESC' if below else ''} LIMIT ?"
     )
     for below in (True, False)
+}
+# On PostgreSQL, in growing batches: a batch of memberships from a member id on, read from the
+# membership index (a subtree's path range beside it would let PostgreSQL start from the units
+# and sort every membership of the subtree) and joined to its units and members inside (with
+# the members' index read from the same id, or it would hash every unit), then filtered; and
+# the batch's size and last member, to go on from.
+BATCH = "SELECT {cols} FROM membership ms {joins}WHERE {next} ORDER BY ms.member_id {desc} LIMIT ?"
+
+
+def _by_id(below: bool, inclusive: bool) -> tuple[str, str]:
+    desc, next_id = "DESC" if below else "", _next(below, inclusive, "ms.member_id")
+    batch = BATCH.format(
+        cols="ms.member_id, ms.valid_from, ms.valid_to, u.path, m.active_from, m.active_to",
+        joins="JOIN unit u ON u.id = ms.unit_id JOIN member m ON m.id = ms.member_id ",
+        next=f"{next_id} AND {_next(below, inclusive, 'm.id')}",
+        desc=desc,
+    )
+    holding = f"({batch}) c WHERE {HOLDS_NONE.format(u='c', m='c')}"
+    scan = BATCH.format(cols="ms.member_id", joins="", next=next_id, desc=desc)
+    return (
+        f"SELECT c.member_id, {REPORTED} FROM {holding}{POINTS_EACH} ORDER BY c.member_id {desc}",
+        f"SELECT COUNT(*), {'MIN' if below else 'MAX'}(member_id) FROM ({scan}) c",
+    )
+
+
+BY_ID = {
+    (below, inclusive): _by_id(below, inclusive)
+    for below in (True, False)
+    for inclusive in (True, False)
 }
 # All of them in the subtree's own memberships: its units first, then their memberships. A
 # read costs the subtree's memberships, for subtrees whose members without points are too
@@ -200,10 +187,9 @@ def _zeros(
     first, or above it; None: below every member), as rows, and whether those were all there
     are.
 
-    Found in all members' memberships in id order, in growing batches (``by_id``, see
-    ``_scan_pays``), where a member with several memberships may be met in two batches (each
-    batch goes on from the last member of the one before, included); else taken from all
-    of the subtree's (``among``, if the caller read them already).
+    Found in all members' memberships in id order (``by_id``, see ``_scan_pays``), where a
+    member with several memberships may be met twice; else taken from all of the subtree's
+    (``among``, if the caller read them already).
     """
     if count <= 0:
         return [], False
@@ -216,12 +202,18 @@ def _zeros(
         return side[:count], len(side) <= count
     if member_id is None:
         member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
+    read = _zeros_in_batches if is_postgres() else _zeros_streamed
+    return read(period, unit, member_id, count, below)
+
+
+def _zeros_streamed(
+    period: Period, unit: Unit, member_id: int, count: int, below: bool
+) -> tuple[list[tuple], bool]:
+    """``_zeros`` by id on SQLite: one read a side, again from the last member met while a
+    member met twice leaves fewer members than asked for."""
     found: dict[int, tuple] = {}
-    start, inclusive, batch = member_id, False, 64
-    postgresql = is_postgres()
-    where, holds = _range(period, unit), _holds_none(period, unit)
-    while not postgresql:
-        # A member with two memberships that qualify comes twice: read on past them.
+    where, holds, start = _range(period, unit), _holds_none(period, unit), member_id
+    while True:
         wanted = count - len(found)
         rows = query(STREAM[below], [*where, start, *holds, wanted])
         for m, reported in rows:
@@ -231,11 +223,20 @@ def _zeros(
         if len(rows) < wanted:
             return list(found.values()), True
         start = rows[-1][0]
+
+
+def _zeros_in_batches(
+    period: Period, unit: Unit, member_id: int, count: int, below: bool
+) -> tuple[list[tuple], bool]:
+    """``_zeros`` by id on PostgreSQL: batches growing fourfold, each going on from the last
+    member of the one before, included."""
+    found: dict[int, tuple] = {}
+    where, holds = _range(period, unit), _holds_none(period, unit)
+    start, inclusive, batch = member_id, False, 64
     while True:
-        holding, scan = BY_ID[(postgresql, below, inclusive)]
-        starts = [start, start] if postgresql else [start]
+        holding, scan = BY_ID[(below, inclusive)]
         rows, ((scanned, last),) = query_each(
-            [(holding, [*where, *starts, batch, *holds]), (scan, [start, batch])]
+            [(holding, [*where, start, start, batch, *holds]), (scan, [start, batch])]
         )
         for m, reported in rows:
             found.setdefault(m, (m, 0, reported))
