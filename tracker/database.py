@@ -28,9 +28,9 @@ def init_app(app: Flask) -> None:
         _keep_prepared_statements(engine)
     if engine.dialect.name != "sqlite":
         return
-    path = engine.url.database
+    path = sqlite_file(engine)
     interval = app.config["SQLITE_CHECKPOINT_SECONDS"]
-    background = interval > 0 and path not in (None, "", ":memory:")
+    background = interval > 0 and path is not None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -63,6 +63,14 @@ def init_app(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite database kept on disk; None for any other database."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or path in (None, "", ":memory:"):
+        return None
+    return path
+
+
 class Checkpointer:
     """Copies SQLite's write-ahead log back into the database every ``interval`` seconds, from
     a thread of its own, so that writers do not.
@@ -86,7 +94,6 @@ class Checkpointer:
         self.path = path
         self.interval = interval
         self.stopped = threading.Event()
-        self.checkpoints = 0  # passive checkpoints run
         self.last: tuple[int, int] | None = None  # pages in the log, and copied back, then
         self.thread = threading.Thread(target=self._run, name=f"checkpoint {path}", daemon=True)
 
@@ -128,7 +135,6 @@ class Checkpointer:
             except sqlite3.Error as e:  # e.g. the file replaced under it: try again later
                 log.debug("checkpoint of %s: %s", self.path, e)
                 continue
-            self.checkpoints += 1
             self.last = (pages, copied)
 
 

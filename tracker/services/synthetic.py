@@ -18,11 +18,12 @@ from itertools import accumulate
 
 from sqlalchemy import func, select, text
 
+from tracker.database import sqlite_file
 from tracker.domain.periods import KINDS, period_of
 from tracker.extensions import db
 from tracker.models import DailyReport, Member, PeriodPoints, QuizResult
 
-from . import rollups
+from . import driver, rollups
 
 COLUMNS = {
     "unit": ("id", "name", "kind", "parent_id", "path", "depth", "position"),
@@ -113,7 +114,7 @@ def generate(
     start = today - timedelta(days=days)
     with _bulk_journal():
         counts = _generate(members, units, levels, days, today, start, rng, progress)
-    if db.engine.dialect.name == "postgresql":
+    if driver.is_postgres():
         # Planner statistics for the bulk-loaded tables, as autovacuum would gather them
         # (a server may run with it off): without them PostgreSQL guesses its plans.
         db.session.execute(text("ANALYZE"))
@@ -133,8 +134,8 @@ def _bulk_journal() -> Iterator[None]:
     enough for the sorts that order the roll-ups and build their indexes. The app's usual
     settings (WAL, its default cache) come back at the end, whatever happens.
     """
-    if db.engine.dialect.name != "sqlite" or db.engine.url.database in (None, "", ":memory:"):
-        yield  # an in-memory database would not survive emptying the pool
+    if sqlite_file(db.engine) is None:
+        yield  # PostgreSQL; or an in-memory database, which would not survive emptying the pool
         return
     # A new connection, set for the fill, is the only one in the pool when the session takes
     # one; afterwards the pool is emptied again, and each new connection is set as usual.
