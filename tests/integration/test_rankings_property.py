@@ -271,6 +271,7 @@ def test_rollup_rankings_equal_brute_force_for_every_period_subtree_and_metric(
 ):
     monkeypatch.setattr(standings, "SMALL_ROSTER", small)
     monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
+    monkeypatch.setattr(standings, "GAP_BATCH", 1)  # batches that end between members found
     wipe()
     units, members, admin = build(spec)
     act(spec, units, members, admin)
@@ -343,6 +344,7 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
     slice around them, or a top long enough to reach them, equals the whole board's."""
     monkeypatch.setattr(standings, "SMALL_ROSTER", small)
     monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
+    monkeypatch.setattr(standings, "GAP_BATCH", 1)  # batches that end between members found
     wipe()
     with tx.write():
         root = org.add_unit("根", "党组")
@@ -354,10 +356,11 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
             for i in range(12)
         ]
     # points: three with points, one whose award and deduction cancel out (a row of zero),
-    # four with deductions (two of them equal), the rest never reported
-    for i, total in ((0, 30), (4, 12), (7, 12)):
+    # one whose report and deduction do (a row of zero points and one day reported), four
+    # with deductions (two of them equal), the rest never reported
+    for i, total in ((0, 30), (4, 12), (7, 12), (1, 8)):
         report_service.put(admin, members[i], START, ReportInput(total=total))
-    for i, points in ((2, 5), (2, -5), (3, -4), (5, -2), (8, -4), (10, -9)):
+    for i, points in ((2, 5), (2, -5), (1, -8), (3, -4), (5, -2), (8, -4), (10, -9)):
         adjustments.give(admin, members[i], START + timedelta(days=1), points, "扣分")
     db.session.expire_all()
     period = period_of("week", START + timedelta(days=2))
@@ -365,6 +368,8 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
     for unit in (root, branch):
         board = rankings.member_board(period, unit)
         negative += sum(s.points < 0 for s in board.standings)
+        cancelled = board.standings[board.position(members[1].id)]
+        assert (cancelled.points, cancelled.reported_days) == (0, 1)
         for viewer in [*members, admin]:
             for limit in (0, 1, 3, 6, len(board.standings), len(board.standings) + 2):
                 for around in (1, 2, 4):

@@ -65,17 +65,18 @@ TOP = f"{ROWS} ORDER BY points DESC, member_id LIMIT ?"
 SMALL_ROSTER = 200
 # Members without points next to a member id are found by statements that keep a membership
 # where it lies in the subtree, overlaps the member's active dates and the period (three spans
-# meet where each starts before the others end, as ``rosters.spans`` clips them), and, by one
-# of the two conditions after it, whose member holds no points there (no row, or a row of
-# zero). Each row is (member, reported days).
-HOLDS_NONE = (
+# meet where each starts before the others end, as ``rosters.spans`` clips them: ON_ROSTER),
+# and, by one of the two conditions after it, whose member holds no points there (no row, or
+# a row of zero).
+ON_ROSTER = (
     "{u}.path >= ? AND {u}.path < ? AND c.valid_from <= ? AND {m}.active_from <= ? "
     "AND (c.valid_to IS NULL OR c.valid_to >= ?) AND ({m}.active_to IS NULL OR {m}.active_to >= ?) "
     "AND (c.valid_to IS NULL OR c.valid_from <= c.valid_to) "
     "AND ({m}.active_to IS NULL OR {m}.active_from <= {m}.active_to) "
     "AND ({m}.active_to IS NULL OR c.valid_from <= {m}.active_to) "
-    "AND (c.valid_to IS NULL OR {m}.active_from <= c.valid_to) AND "
+    "AND (c.valid_to IS NULL OR {m}.active_from <= c.valid_to)"
 )
+HOLDS_NONE = f"{ON_ROSTER} AND "
 # Whether the member holds points: looked up for each membership where few are read (in all
 # members' order), or the subtree's members with points read once and hashed (PostgreSQL
 # looked each of them up otherwise, 3 µs a membership). The lookup is a scalar subquery, so
@@ -100,21 +101,39 @@ def _next(below: bool, inclusive: bool, column: str) -> str:
     return f"{column} {('<' if below else '>') + ('=' if inclusive else '')} ?"
 
 
-# In all members' id order, on SQLite: one statement a side reads the memberships in id order
-# until it has found enough. The join order (CROSS JOIN) and the index are fixed, so the rows
-# come in the index's order without a sort and the read stops at the LIMIT (batches read whole
-# and sorted had read up to four times the memberships needed: 60 ms where 20 would do at the
-# root of a year's board, where members without points are few and far between).
-STREAM = {
-    below: (
-        f"SELECT c.member_id, {REPORTED} FROM membership c "
-        "INDEXED BY ix_membership_member_span CROSS JOIN unit u CROSS JOIN member m "
-        f"WHERE u.id = c.unit_id AND m.id = c.member_id AND {_next(below, False, 'c.member_id')} "
-        f"AND {HOLDS_NONE.format(u='u', m='m')}{POINTS_EACH} "
-        f"ORDER BY c.member_id {'DESC' if below else ''} LIMIT ?"
+# In all members' id order, on SQLite: the members who hold no points are the ids of the
+# subtree's memberships less the ids of its rows with points, and SQLite merges the two index
+# ranges (a compound with ORDER BY; where looking up each membership's row had cost 2.5 µs,
+# 14 ms for a member without points at the root of a year). At the root every membership is
+# the subtree's, so its units are not asked (0.1 µs an id instead of 0.3). Each such member
+# of a batch is then asked whether they are on the subtree's roster, and their days reported;
+# rows are (member, on the roster, reported days). The first batch holds as many as are
+# wanted, up to this many:
+GAP_BATCH = 16
+
+
+def _gaps(below: bool, root: bool) -> str:
+    memberships = (
+        f"SELECT member_id FROM membership INDEXED BY ix_membership_member_span "
+        f"WHERE {_next(below, False, 'member_id')}"
+        if root
+        else "SELECT c.member_id FROM membership c INDEXED BY ix_membership_member_span "
+        f"CROSS JOIN unit u WHERE u.id = c.unit_id AND {_next(below, False, 'c.member_id')} "
+        "AND u.path >= ? AND u.path < ?"
     )
-    for below in (True, False)
-}
+    desc = "DESC" if below else ""
+    return (
+        "SELECT z.member_id, EXISTS (SELECT 1 FROM membership c JOIN unit u ON u.id = c.unit_id "
+        "JOIN member m ON m.id = c.member_id WHERE c.member_id = z.member_id AND "
+        f"{ON_ROSTER.format(u='u', m='m')}), "
+        f"{REPORTED.replace('c.member_id', 'z.member_id')} FROM ({memberships} EXCEPT "
+        f"SELECT member_id FROM subtree_points WHERE {RANGE} AND points <> 0 AND "
+        f"{_next(below, False, 'member_id')} ORDER BY 1 {desc} LIMIT ?) AS z "
+        f"ORDER BY z.member_id {desc}"
+    )
+
+
+GAPS = {(below, root): _gaps(below, root) for below in (True, False) for root in (True, False)}
 # On PostgreSQL, in growing batches: a batch of memberships from a member id on, read from the
 # membership index (a subtree's path range beside it would let PostgreSQL start from the units
 # and sort every membership of the subtree) and joined to its units and members inside (with
@@ -146,9 +165,11 @@ BY_ID = {
 }
 # All of them in the subtree's own memberships: its units first, then their memberships. A
 # read costs the subtree's memberships, for subtrees whose members without points are too
-# few to be met soon in the order of all members (so few are read).
+# few to be met soon in the order of all members (so few are read). Ids only: the days
+# reported are looked up for the few a slice shows (a lookup for each of them cost a
+# mid-sized subtree's read a quarter of its time).
 IN_SUBTREE = (
-    f"SELECT DISTINCT c.member_id, {REPORTED} FROM membership c "
+    "SELECT DISTINCT c.member_id FROM membership c "
     "JOIN unit u ON u.id = c.unit_id JOIN member m ON m.id = c.member_id "
     f"WHERE {HOLDS_NONE.format(u='u', m='m')}{POINTS_ALL}"
 )
@@ -156,9 +177,11 @@ IN_SUBTREE = (
 
 def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
     """Whether ``count`` members without points are better found in all members' id order
-    (``_zeros``) than in the subtree's: the first reads about (all members ÷ the subtree's
-    members without points) memberships for each one it finds, the second every membership
-    of the subtree. Members with points are counted from the score bands."""
+    (``_zeros``) than in the subtree's, which reads every membership of the subtree: the
+    first reads about (all members ÷ the subtree's members without points) ids for each one
+    it finds (on SQLite the ids themselves cost little; those that hold no points in the
+    subtree are each asked whether they are on its roster). Members with points are counted
+    from the score bands."""
     if roster <= SMALL_ROSTER:
         return False
     with_points, top_id = query_each(
@@ -181,7 +204,7 @@ def _zeros(
     *,
     below: bool,
     by_id: bool,
-    among: list[tuple] | None = None,
+    among: list[int] | None = None,
 ) -> tuple[list[tuple], bool]:
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
     first, or above it; None: below every member), as rows, and whether those were all there
@@ -194,34 +217,38 @@ def _zeros(
     if count <= 0:
         return [], False
     if not by_id:
-        rows = _subtree_zeros(period, unit) if among is None else among
+        ids = _subtree_zeros(period, unit) if among is None else among
         if below:
-            side = [r for r in rows if member_id is None or r[0] < member_id][::-1]
+            side = [m for m in ids if member_id is None or m < member_id][::-1]
         else:
-            side = [r for r in rows if r[0] > member_id]
-        return side[:count], len(side) <= count
+            side = [m for m in ids if m > member_id]
+        return _zero_rows(period, unit, side[:count]), len(side) <= count
     if member_id is None:
         member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
-    read = _zeros_in_batches if is_postgres() else _zeros_streamed
+    read = _zeros_in_batches if is_postgres() else _zeros_by_gaps
     return read(period, unit, member_id, count, below)
 
 
-def _zeros_streamed(
+def _zeros_by_gaps(
     period: Period, unit: Unit, member_id: int, count: int, below: bool
 ) -> tuple[list[tuple], bool]:
-    """``_zeros`` by id on SQLite: one read a side, again from the last member met while a
-    member met twice leaves fewer members than asked for."""
-    found: dict[int, tuple] = {}
-    where, holds, start = _range(period, unit), _holds_none(period, unit), member_id
+    """``_zeros`` by id on SQLite: batches growing twofold of the members who hold no points
+    (``GAPS``), each going on from the last one of the batch before (a batch walks every id
+    between its first and last: larger steps overshot by more than they saved)."""
+    found: list[tuple] = []
+    where, roster, start, batch = _range(period, unit), _on_roster(period, unit), member_id, 0
+    root = unit.parent_id is None
+    paths = [] if root else list(rosters.path_range(unit))
     while True:
-        wanted = count - len(found)
-        rows = query(STREAM[below], [*where, start, *holds, wanted])
-        for m, reported in rows:
-            found.setdefault(m, (m, 0, reported))
-        if len(found) >= count:
-            return list(found.values())[:count], False
-        if len(rows) < wanted:
-            return list(found.values()), True
+        batch = batch * 2 or min(count, GAP_BATCH)
+        rows = query(GAPS[(below, root)], [*roster, *where, start, *paths, *where, start, batch])
+        for m, on_roster, reported in rows:
+            if on_roster:
+                found.append((m, 0, reported))
+                if len(found) == count:
+                    return found, False
+        if len(rows) < batch:
+            return found, True
         start = rows[-1][0]
 
 
@@ -247,20 +274,29 @@ def _zeros_in_batches(
         start, inclusive, batch = last, True, batch * 4
 
 
+def _on_roster(period: Period, unit: Unit) -> list:
+    """The parameters of ``ON_ROSTER``."""
+    first_day, last_day = sql_date(period.start), sql_date(period.end)
+    return [*rosters.path_range(unit), last_day, last_day, first_day, first_day]
+
+
 def _holds_none(period: Period, unit: Unit) -> list:
     """The parameters of ``HOLDS_NONE`` with either condition on points."""
-    first_day, last_day = sql_date(period.start), sql_date(period.end)
-    return [
-        *rosters.path_range(unit),
-        *(last_day, last_day, first_day, first_day),
-        *_range(period, unit),
-    ]
+    return [*_on_roster(period, unit), *_range(period, unit)]
 
 
-def _subtree_zeros(period: Period, unit: Unit) -> list[tuple]:
-    """Every roster member of the subtree without points in the period, as rows by id."""
-    rows = query(IN_SUBTREE, [*_range(period, unit), *_holds_none(period, unit)])
-    return sorted((m, 0, reported) for m, reported in rows)
+def _subtree_zeros(period: Period, unit: Unit) -> list[int]:
+    """Every roster member of the subtree without points in the period, by id."""
+    return sorted(m for (m,) in query(IN_SUBTREE, _holds_none(period, unit)))
+
+
+def _zero_rows(period: Period, unit: Unit, member_ids: list[int]) -> list[tuple]:
+    """Rows of members without points, in the given order: a member who reported days of
+    zero points has a row that says how many; the others have none."""
+    if not member_ids:
+        return []
+    reported = {m: r for m, _, r in query(*_rows_of(period, unit, member_ids))}
+    return [(m, 0, reported.get(m, 0)) for m in member_ids]
 
 
 def _beyond_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
