@@ -200,7 +200,7 @@ def load(
 
 
 @contextmanager
-def gunicorn(url: str, workers: int) -> Iterator[subprocess.Popen]:
+def gunicorn(url: str, workers: int, threads: int = 1) -> Iterator[subprocess.Popen]:
     """The app under gunicorn on a free port of 127.0.0.1 (the port is ``server.port``)."""
     port = free_port()
     env = dict(
@@ -214,6 +214,8 @@ def gunicorn(url: str, workers: int) -> Iterator[subprocess.Popen]:
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -253,7 +255,9 @@ def gunicorn(url: str, workers: int) -> Iterator[subprocess.Popen]:
         server.wait(timeout=30)
 
 
-def bench_writes(url: str, results: list, count: int, seconds: float, workers: int) -> None:
+def bench_writes(
+    url: str, results: list, count: int, seconds: float, workers: int, threads: int, clients: int
+) -> None:
     """Self-reports: members writing their own day with their own tokens, as the target
     means; then a leader's token writing many members' days (each such write also goes
     through the fair-play check for bursts of token writes). Distinct members each, so
@@ -275,18 +279,19 @@ def bench_writes(url: str, results: list, count: int, seconds: float, workers: i
         samples.append((time.perf_counter() - t0) * 1000)
     in_process = percentiles(samples)
     db.session.rollback()  # end this process's read snapshot: it would hold back checkpoints
-    with gunicorn(url, workers) as server:
+    served = f"{workers} workers" + (f" × {threads} threads" if threads > 1 else "")
+    with gunicorn(url, workers, threads) as server:
         for name, members_of, auth in (
-            (f"self-report PUT via gunicorn ({workers} workers)", own, {"tokens": tokens}),
+            (f"self-report PUT via gunicorn ({served})", own, {"tokens": tokens}),
             (
-                f"PUT for members, a leader's token ({workers} workers)",
+                f"PUT for members, a leader's token ({served})",
                 for_others,
                 {"leader": leader},
             ),
         ):
             cpu_before = cpu_seconds(server.pid)
             latencies, statuses, wall = load(
-                server.port, members_of, **auth, count=count, seconds=seconds, threads=workers * 4
+                server.port, members_of, **auth, count=count, seconds=seconds, threads=clients
             )
             cpu = round((cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, len(latencies)), 2)
             figure = percentiles(latencies)
@@ -564,7 +569,9 @@ def main() -> int:
     parser.add_argument("--name", help="results name (default: <scale>-<dialect>-extra)")
     parser.add_argument("--writes", type=int, default=5_000, help="at most this many PUTs")
     parser.add_argument("--seconds", type=float, default=20, help="and for at most this long")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--clients", type=int, default=8, help="load generator threads")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--import-commit-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=10)
@@ -592,7 +599,15 @@ def main() -> int:
         )
         only = set(args.only.split(","))
         if "writes" in only:
-            bench_writes(url, results, args.writes, args.seconds, args.workers)
+            bench_writes(
+                url,
+                results,
+                args.writes,
+                args.seconds,
+                args.workers,
+                args.threads,
+                args.clients,
+            )
             db.session.remove()
         if "charts" in only:
             bench_charts(results, args.repeat)
