@@ -272,6 +272,7 @@ def test_rollup_rankings_equal_brute_force_for_every_period_subtree_and_metric(
     monkeypatch.setattr(standings, "SMALL_ROSTER", small)
     monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
     monkeypatch.setattr(standings, "GAP_BATCH", 1)  # batches that end between members found
+    monkeypatch.setattr(standings, "ID_WINDOW", 2)  # and windows of ids, on PostgreSQL
     wipe()
     units, members, admin = build(spec)
     act(spec, units, members, admin)
@@ -345,6 +346,7 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
     monkeypatch.setattr(standings, "SMALL_ROSTER", small)
     monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
     monkeypatch.setattr(standings, "GAP_BATCH", 1)  # batches that end between members found
+    monkeypatch.setattr(standings, "ID_WINDOW", 2)  # and windows of ids, on PostgreSQL
     wipe()
     with tx.write():
         root = org.add_unit("根", "党组")

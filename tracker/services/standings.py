@@ -225,7 +225,10 @@ def _zeros(
         return _zero_rows(period, unit, side[:count]), len(side) <= count
     if member_id is None:
         member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
-    read = _zeros_in_batches if is_postgres() else _zeros_by_gaps
+    if not is_postgres():
+        read = _zeros_by_gaps
+    else:
+        read = _zeros_in_windows if unit.parent_id is None else _zeros_in_batches
     return read(period, unit, member_id, count, below)
 
 
@@ -272,6 +275,49 @@ def _zeros_in_batches(
         if scanned < batch:
             return list(found.values()), True
         start, inclusive, batch = last, True, batch * 4
+
+
+# On PostgreSQL at the root, in windows of member ids growing fourfold: a window's
+# membership ids less its ids holding points (PostgreSQL hashes the two index ranges, where
+# the batches look each membership's points up: 146 ms for a member without points at the
+# root of a year), each then asked whether they are on the roster (a scalar subquery run by
+# key: as EXISTS it was hashed over every membership, 100 ms a window) and their days
+# reported; rows are (member, on the roster, reported days) in id order. Elsewhere a window
+# would ask about every member outside the subtree, so the batches stay. The first window
+# spans this many ids (1,024 asked about hundreds of members for a day's board, where two
+# were wanted):
+ID_WINDOW = 64
+WINDOW = (
+    "SELECT z.member_id, COALESCE((SELECT 1 FROM membership c JOIN unit u ON u.id = c.unit_id "
+    "JOIN member m ON m.id = c.member_id WHERE c.member_id = z.member_id AND "
+    f"{ON_ROSTER.format(u='u', m='m')} LIMIT 1), 0), "
+    f"{REPORTED.replace('c.member_id', 'z.member_id')} FROM (SELECT member_id FROM membership "
+    "WHERE member_id > ? AND member_id < ? EXCEPT SELECT member_id FROM subtree_points "
+    f"WHERE {RANGE} AND points <> 0 AND member_id > ? AND member_id < ?) AS z "
+    "ORDER BY z.member_id"
+)
+
+
+def _zeros_in_windows(
+    period: Period, unit: Unit, member_id: int, count: int, below: bool
+) -> tuple[list[tuple], bool]:
+    """``_zeros`` by id on PostgreSQL at the root: windows of ids (``WINDOW``) from
+    ``member_id`` on, each beyond the one before, until the ids run out."""
+    found: list[tuple] = []
+    where, roster, start, width = _range(period, unit), _on_roster(period, unit), member_id, 0
+    top = None if below else query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0]
+    while True:
+        width = width * 4 or ID_WINDOW
+        low, high = (start - width, start) if below else (start, start + width)
+        rows = query(WINDOW, [*roster, *where, low, high, *where, low, high])
+        for m, on_roster, reported in reversed(rows) if below else rows:
+            if on_roster:
+                found.append((m, 0, reported))
+                if len(found) == count:
+                    return found, False
+        if low <= 0 if below else high > top:
+            return found, True
+        start = low + 1 if below else high - 1
 
 
 def _on_roster(period: Period, unit: Unit) -> list:
