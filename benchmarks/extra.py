@@ -269,7 +269,7 @@ def bench_writes(
     members = writers(2 * count + 300)
     count = min(count, (len(members) - 300) // 2)
     own, for_others, warm = members[:count], members[count : 2 * count], members[2 * count :]
-    tokens = member_tokens(own + warm)
+    tokens = member_tokens(own)
     # Baseline: the same write in-process (validation, roll-ups, audit; no HTTP, no contention).
     samples = []
     for member_id in warm:
