@@ -106,15 +106,26 @@ def _next(below: bool, inclusive: bool, column: str) -> str:
 # ranges (a compound with ORDER BY; where looking up each membership's row had cost 2.5 µs,
 # 14 ms for a member without points at the root of a year). At the root every membership is
 # the subtree's, so its units are not asked (0.1 µs an id instead of 0.3). Each such member
-# of a batch is then asked whether they are on the subtree's roster, and their days reported;
-# rows are (member, on the roster, reported days). The first batch holds as many as are
+# of a batch is then asked about (``ASKED``); rows are (member, on the roster, reported
+# days). The first batch holds as many as are
 # wanted, up to this many:
 GAP_BATCH = 16
 
 
+# What is asked of each member found by id: whether they are on the subtree's roster (a
+# scalar subquery, which PostgreSQL runs by key: as EXISTS it hashed every membership of the
+# roster, 100 ms a statement) and their days reported.
+ASKED = (
+    "COALESCE((SELECT 1 FROM membership c JOIN unit u ON u.id = c.unit_id "
+    "JOIN member m ON m.id = c.member_id WHERE c.member_id = z.member_id AND "
+    f"{ON_ROSTER.format(u='u', m='m')} LIMIT 1), 0), "
+    f"{REPORTED.replace('c.member_id', 'z.member_id')}"
+)
+
+
 def _gaps(below: bool, root: bool) -> str:
     memberships = (
-        f"SELECT member_id FROM membership INDEXED BY ix_membership_member_span "
+        "SELECT member_id FROM membership INDEXED BY ix_membership_member_span "
         f"WHERE {_next(below, False, 'member_id')}"
         if root
         else "SELECT c.member_id FROM membership c INDEXED BY ix_membership_member_span "
@@ -123,10 +134,7 @@ def _gaps(below: bool, root: bool) -> str:
     )
     desc = "DESC" if below else ""
     return (
-        "SELECT z.member_id, EXISTS (SELECT 1 FROM membership c JOIN unit u ON u.id = c.unit_id "
-        "JOIN member m ON m.id = c.member_id WHERE c.member_id = z.member_id AND "
-        f"{ON_ROSTER.format(u='u', m='m')}), "
-        f"{REPORTED.replace('c.member_id', 'z.member_id')} FROM ({memberships} EXCEPT "
+        f"SELECT z.member_id, {ASKED} FROM ({memberships} EXCEPT "
         f"SELECT member_id FROM subtree_points WHERE {RANGE} AND points <> 0 AND "
         f"{_next(below, False, 'member_id')} ORDER BY 1 {desc} LIMIT ?) AS z "
         f"ORDER BY z.member_id {desc}"
@@ -245,14 +253,22 @@ def _zeros_by_gaps(
     while True:
         batch = batch * 2 or min(count, GAP_BATCH)
         rows = query(GAPS[(below, root)], [*roster, *where, start, *paths, *where, start, batch])
-        for m, on_roster, reported in rows:
-            if on_roster:
-                found.append((m, 0, reported))
-                if len(found) == count:
-                    return found, False
+        if _kept(rows, found, count):
+            return found, False
         if len(rows) < batch:
             return found, True
         start = rows[-1][0]
+
+
+def _kept(rows: list[tuple], found: list[tuple], count: int) -> bool:
+    """Add the members of ``rows`` (member, on the roster, reported days) who are on the
+    roster to ``found``, as rows without points, until it holds ``count``; whether it does."""
+    for m, on_roster, reported in rows:
+        if on_roster:
+            found.append((m, 0, reported))
+            if len(found) == count:
+                return True
+    return False
 
 
 def _zeros_in_batches(
@@ -280,18 +296,14 @@ def _zeros_in_batches(
 # On PostgreSQL at the root, in windows of member ids growing fourfold: a window's
 # membership ids less its ids holding points (PostgreSQL hashes the two index ranges, where
 # the batches look each membership's points up: 146 ms for a member without points at the
-# root of a year), each then asked whether they are on the roster (a scalar subquery run by
-# key: as EXISTS it was hashed over every membership, 100 ms a window) and their days
-# reported; rows are (member, on the roster, reported days) in id order. Elsewhere a window
+# root of a year), each then asked about (``ASKED``); rows are (member, on the roster,
+# reported days) in id order. Elsewhere a window
 # would ask about every member outside the subtree, so the batches stay. The first window
 # spans this many ids (1,024 asked about hundreds of members for a day's board, where two
 # were wanted):
 ID_WINDOW = 64
 WINDOW = (
-    "SELECT z.member_id, COALESCE((SELECT 1 FROM membership c JOIN unit u ON u.id = c.unit_id "
-    "JOIN member m ON m.id = c.member_id WHERE c.member_id = z.member_id AND "
-    f"{ON_ROSTER.format(u='u', m='m')} LIMIT 1), 0), "
-    f"{REPORTED.replace('c.member_id', 'z.member_id')} FROM (SELECT member_id FROM membership "
+    f"SELECT z.member_id, {ASKED} FROM (SELECT member_id FROM membership "
     "WHERE member_id > ? AND member_id < ? EXCEPT SELECT member_id FROM subtree_points "
     f"WHERE {RANGE} AND points <> 0 AND member_id > ? AND member_id < ?) AS z "
     "ORDER BY z.member_id"
@@ -310,11 +322,8 @@ def _zeros_in_windows(
         width = width * 4 or ID_WINDOW
         low, high = (start - width, start) if below else (start, start + width)
         rows = query(WINDOW, [*roster, *where, low, high, *where, low, high])
-        for m, on_roster, reported in reversed(rows) if below else rows:
-            if on_roster:
-                found.append((m, 0, reported))
-                if len(found) == count:
-                    return found, False
+        if _kept(rows[::-1] if below else rows, found, count):
+            return found, False
         if low <= 0 if below else high > top:
             return found, True
         start = low + 1 if below else high - 1
