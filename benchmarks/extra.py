@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -200,8 +200,11 @@ def load(
 
 
 @contextmanager
-def gunicorn(url: str, workers: int, threads: int = 1) -> Iterator[subprocess.Popen]:
-    """The app under gunicorn on a free port of 127.0.0.1 (the port is ``server.port``)."""
+def gunicorn(
+    url: str, workers: int, threads: int = 1, config: Path | str = ROOT / "gunicorn.conf.py"
+) -> Iterator[subprocess.Popen]:
+    """The app under gunicorn on a free port of 127.0.0.1 (the port is ``server.port``), with
+    the project's gunicorn settings unless ``config`` names others."""
     port = free_port()
     env = dict(
         os.environ,
@@ -212,6 +215,8 @@ def gunicorn(url: str, workers: int, threads: int = 1) -> Iterator[subprocess.Po
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            str(config),
             "-w",
             str(workers),
             "--threads",
@@ -339,7 +344,7 @@ def cpu_seconds(master: int) -> float:
     return total
 
 
-def bench_charts(results: list, repeat: int) -> None:
+def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None:
     from tracker.charts import data as chart_data
     from tracker.charts import draw
 
@@ -394,6 +399,44 @@ def bench_charts(results: list, repeat: int) -> None:
             f"status {response.status_code}; baseline: the full 200 response",
         )
     )
+    db.session.rollback()  # end this process's read snapshot before the server's turn
+    with tempfile.TemporaryDirectory() as empty:
+        plain = Path(empty) / "plain.conf.py"
+        plain.write_text("")
+        served, unsettled = charts_served(
+            db_url, (ROOT / "gunicorn.conf.py", plain), url, admin_token(), requests
+        )
+    results.append(
+        show(
+            "unit chart via gunicorn, not cached",
+            served,
+            unsettled,
+            f"{requests} GETs one after another, 2 workers; baseline: workers started without "
+            "gunicorn.conf.py (no fonts warmed, no heap frozen), asked in turn with the same GETs",
+        )
+    )
+
+
+def charts_served(
+    db_url: str, configs: tuple[Path, ...], path: str, token: str, requests: int
+) -> list[dict]:
+    """Latencies of full chart GETs, each on a connection of its own, through one gunicorn per
+    config, all running at once and asked in turn, so that each meets the machine as it is."""
+    samples: list[list[float]] = [[] for _ in configs]
+    with ExitStack() as stack:
+        servers = [stack.enter_context(gunicorn(db_url, 2, config=c)) for c in configs]
+        for _ in range(requests):
+            for server, taken in zip(servers, samples, strict=True):
+                t0 = time.perf_counter()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+                response = conn.getresponse()
+                body = response.read()
+                taken.append((time.perf_counter() - t0) * 1000)
+                conn.close()
+                if response.status != 200 or not body.startswith(b"\x89PNG"):
+                    raise SystemExit(f"chart GET answered {response.status}: {body[:200]!r}")
+    return [percentiles(taken) for taken in samples]
 
 
 def reminder_prefs() -> int:
@@ -576,6 +619,9 @@ def main() -> int:
     parser.add_argument("--import-commit-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument(
+        "--chart-requests", type=int, default=100, help="chart GETs through gunicorn, each setup"
+    )
+    parser.add_argument(
         "--only",
         default="writes,charts,reminders,import",
         help="comma-separated figures to measure (default: all)",
@@ -610,7 +656,7 @@ def main() -> int:
             )
             db.session.remove()
         if "charts" in only:
-            bench_charts(results, args.repeat)
+            bench_charts(url, results, args.repeat, args.chart_requests)
         if "reminders" in only:
             bench_reminders(results)
         if "import" in only:

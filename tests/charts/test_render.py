@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import gc
+import runpy
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -222,3 +225,23 @@ def test_a_short_bars_number_stays_clear_of_its_rank():
             assert n.x1 <= frame.x1 + 1, f"row {i + 1}: the number leaves the picture"
             if bar.value == 0:
                 assert rank.get_color() != "white"
+
+
+def test_a_worker_opens_the_charts_fonts_and_freezes_its_heap_before_its_first_request(org, week):
+    """gunicorn.conf.py's hook: after it, drawing every chart opens no font file, and the
+    objects alive then are out of the collector's walks."""
+    from matplotlib import font_manager
+
+    hooks = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    font_manager._get_font.cache_clear()
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000
+        opened = font_manager._get_font.cache_info().misses
+        assert opened >= 2  # the regular and the bold face
+        for chart in every_chart(org, week):
+            draw.render(chart, "png")
+        assert font_manager._get_font.cache_info().misses == opened
+    finally:
+        gc.unfreeze()

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import fonts
-from .data import MOTTO, BarChart, TrendChart
+from .data import MOTTO, Bar, BarChart, TrendChart
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 RED = "#c0392b"
@@ -102,6 +102,42 @@ def figure(chart: BarChart | TrendChart) -> Figure:
     fig = trend_figure(chart) if isinstance(chart, TrendChart) else bar_figure(chart)
     FigureCanvasAgg(fig)
     return fig
+
+
+def warm() -> None:
+    """Draw a sample of each chart once, so that a process's first real chart finds the fonts
+    open and matplotlib's font lookups and text sizes cached (about 80 ms on its own)."""
+    bars = [
+        Bar("党支部", "某某党委", 100.0, "100", 1, top3=True, below=False),
+        Bar("第二党支部", "", 12.5, "12.5%", 4, top3=False, below=True, is_me=True),
+    ]
+    sample = BarChart(
+        "units",
+        "学习积分",
+        "2026-W01",
+        "1月1日—1月7日",
+        "平均积分",
+        False,
+        50.0,
+        "目标 50",
+        True,
+        bars,
+        note="说明",
+    )
+    render(sample, "png")
+    render(
+        TrendChart(
+            "学习积分",
+            "党支部",
+            "某某党委",
+            "积分",
+            ["2026-W01", "2026-W02"],
+            [10.0, None],
+            [12.0, 8.0],
+            50.0,
+        ),
+        "png",
+    )
 
 
 def texts(chart: BarChart | TrendChart) -> Iterator[str]:
