@@ -141,6 +141,7 @@ def apply_many(changes: Iterable[Change]) -> int:
         "DROP TABLE IF EXISTS rollup_delta",
         "DROP TABLE IF EXISTS rollup_ancestry",
         "DROP TABLE IF EXISTS rollup_subtree",
+        "DROP TABLE IF EXISTS rollup_score",
         "CREATE TEMPORARY TABLE rollup_delta (kind VARCHAR(8), period_start "
         f"{date_type}, member_id INTEGER, unit_id INTEGER, points INTEGER, reported INTEGER)",
         "CREATE TEMPORARY TABLE rollup_ancestry (unit_id INTEGER, ancestor_id INTEGER)",
@@ -183,17 +184,21 @@ BULK_STATEMENTS = (
     "WHERE true ON CONFLICT (ancestor_id, kind, period_start, member_id) DO UPDATE "
     "SET points = subtree_points.points + excluded.points, "
     "reported_days = subtree_points.reported_days + excluded.reported_days",
+    # The change of members per exact score, summed once; the bands are summed from it (a
+    # band's change is the sum of its scores' changes), not from every member again.
+    "CREATE TEMPORARY TABLE rollup_score AS "
+    "SELECT ancestor_id, kind, period_start, points, SUM(sign) AS members "
+    f"FROM ({_OLD_NEW}) AS m GROUP BY ancestor_id, kind, period_start, points "
+    "HAVING SUM(sign) <> 0",
     "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
-    "SELECT ancestor_id, kind, period_start, 1, points, SUM(sign) "
-    f"FROM ({_OLD_NEW}) AS m WHERE true GROUP BY ancestor_id, kind, period_start, points "
-    "HAVING SUM(sign) <> 0 "
+    "SELECT ancestor_id, kind, period_start, 1, points, members FROM rollup_score WHERE true "
     "ON CONFLICT (ancestor_id, kind, period_start, width, floor) "
     "DO UPDATE SET members = subtree_score.members + excluded.members",
     "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
-    f"SELECT ancestor_id, kind, period_start, {BAND}, band, SUM(sign) FROM ("
+    f"SELECT ancestor_id, kind, period_start, {BAND}, band, SUM(members) FROM ("
     f"SELECT ancestor_id, kind, period_start, points - ((points % {BAND}) + {BAND}) % {BAND} "
-    f"AS band, sign FROM ({_OLD_NEW}) AS m) AS b WHERE true "
-    "GROUP BY ancestor_id, kind, period_start, band HAVING SUM(sign) <> 0 "
+    "AS band, members FROM rollup_score) AS b WHERE true "
+    "GROUP BY ancestor_id, kind, period_start, band HAVING SUM(members) <> 0 "
     "ON CONFLICT (ancestor_id, kind, period_start, width, floor) "
     "DO UPDATE SET members = subtree_score.members + excluded.members",
     "INSERT INTO subtree_totals "
@@ -206,6 +211,7 @@ BULK_STATEMENTS = (
     "SET points = subtree_totals.points + excluded.points, "
     "reported_days = subtree_totals.reported_days + excluded.reported_days, "
     "participants = subtree_totals.participants + excluded.participants",
+    "DROP TABLE rollup_score",
     "DROP TABLE rollup_subtree",
     "DROP TABLE rollup_ancestry",
     "DROP TABLE rollup_delta",
