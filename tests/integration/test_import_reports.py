@@ -16,7 +16,7 @@ from tracker.domain.periods import period_of
 from tracker.domain.validation import ReportInput
 from tracker.extensions import db
 from tracker.models import AuditEntry, DailyReport
-from tracker.services import imports, rankings, reports, rules, tx
+from tracker.services import imports, org_settings, rankings, reports, rules, tx
 from tracker.services import org as org_service
 
 
@@ -129,6 +129,36 @@ def test_replacing_a_day_is_audited_and_an_identical_day_is_left_alone(org):
     assert again.counts == {"新增": 0, "替换": 0, "不变": 1}
     count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "report.import")
     assert db.session.execute(count).scalar_one() == 1
+
+
+def test_a_replaced_day_keeps_its_report_and_screenshot_and_loses_what_the_file_replaces(org):
+    """As a report saved again: the same row, its screenshot kept, its items and quiz
+    results replaced by the file's day (which has none), the importer as its last editor."""
+    org_settings.save(org.admin, {"evidence_enabled": True})
+    day = {
+        "items": {"login": 1, "article": 6},
+        "quizzes": [{"kind": "每日答题", "questions": 5, "correct": 4, "seconds": 60}],
+    }
+    png = b"\x89PNG\r\n\x1a\n" + b"\x03" * 64
+    reports.put(
+        org.m1, org.m1, YESTERDAY, ReportInput(**day), evidence=reports.Evidence("a.png", png)
+    )
+    reports.put(org.m2, org.m2, YESTERDAY, ReportInput(total=5))  # a later row: a new id shows
+    before = reports.get(org.m1.id, YESTERDAY)
+    assert before.quizzes and before.evidence_sha256
+    imports.commit(
+        "reports", "f.xlsx", xlsx([HEADER, ["李一", "", YESTERDAY, 12, "补录"]]), org.admin
+    )
+    after = reports.get(org.m1.id, YESTERDAY)
+    assert after.id == before.id
+    assert (after.total, after.form, after.note) == (12, "total", "补录")
+    assert after.evidence_sha256 == before.evidence_sha256
+    assert after.items == [] and after.quizzes == []
+    assert after.updated_by == org.admin.id
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "report.import")
+    ).scalar_one()
+    assert entry.before["quizzes"] and entry.after["quizzes"] == []
 
 
 def test_every_kind_of_bad_row_is_named_with_its_column(org):

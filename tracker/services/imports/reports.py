@@ -503,22 +503,33 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
     changed = [r for r in ready if r.changed]
     if not changed:
         return
-    old_ids = [r.stored.id for r in changed if r.stored is not None]
+    added = [r for r in changed if r.stored is None]
+    replaced = [r for r in changed if r.stored is not None]
+    # A replaced day keeps its row and id, as a report saved again does (``reports._save``):
+    # its items and quiz results are replaced, its screenshot stays.
+    old_ids = [r.stored.id for r in replaced]
     for i in range(0, len(old_ids), CHUNK):
         chunk = old_ids[i : i + CHUNK]
         db.session.execute(delete(ReportItem).where(ReportItem.report_id.in_(chunk)))
         db.session.execute(delete(QuizResult).where(QuizResult.report_id.in_(chunk)))
-        db.session.execute(delete(DailyReport).where(DailyReport.id.in_(chunk)))
+    driver.execute_many(
+        "UPDATE daily_report SET form = ?, total = ?, cumulative = ?, note = ?, updated_by = ?, "
+        "updated_at = CURRENT_TIMESTAMP WHERE id = ?",
+        (
+            (r.valid.form, r.valid.total, r.valid.cumulative, r.valid.note, actor_id, r.stored.id)
+            for r in replaced
+        ),
+    )
     # Inserts on the driver (SQLAlchemy building a parameter set for every row cost more
     # than the inserts), then one lookup of the new ids per chunk of members: an
     # insert with RETURNING in parameter order runs row by row on SQLite.
     as_date = {}
-    for r in changed:
+    for r in added:
         if r.row.day not in as_date:
             as_date[r.row.day] = driver.sql_date(r.row.day)
     driver.execute_many(
-        "INSERT INTO daily_report (member_id, day, form, total, cumulative, note, "
-        "evidence_sha256, evidence_type, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO daily_report (member_id, day, form, total, cumulative, note, updated_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 r.row.member_id,
@@ -527,14 +538,13 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
                 r.valid.total,
                 r.valid.cumulative,
                 r.valid.note,
-                r.stored.evidence_sha256 if r.stored else None,
-                r.stored.evidence_type if r.stored else None,
                 actor_id,
             )
-            for r in changed
+            for r in added
         ),
     )
-    ids = _report_ids([(r.row.member_id, r.row.day) for r in changed])
+    new_ids = iter(_report_ids([(r.row.member_id, r.row.day) for r in added]) if added else [])
+    ids = [r.stored.id if r.stored is not None else next(new_ids) for r in changed]
     driver.execute_many(
         "INSERT INTO report_item (report_id, code, points) VALUES (?, ?, ?)",
         (
