@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def settle() -> None:
@@ -10,13 +13,20 @@ def settle() -> None:
 
     A worker holds some 190,000 objects once the app is loaded: modules, SQLAlchemy's
     mappers, matplotlib and its font list, all alive until the process ends. A full
-    collection walks every one of them (about 85 ms), and the cycles a chart's figure leaves
-    behind set one off every few dozen charts: that collection was the slowest chart's whole
-    excess over the others. Frozen (``gc.freeze``), these objects are no longer walked, and
-    a full collection walks only what requests have left.
-    """
-    from .charts import draw
+    collection walks every one of them (about 85 ms on the machines measured), and the
+    cycles a chart's figure leaves behind set one off every few dozen charts: that
+    collection was the slowest chart's whole excess over the others. Frozen
+    (``gc.freeze``), these objects are no longer walked, and a full collection walks only
+    what requests have left.
 
-    draw.warm()
+    Without the CJK font the worker still serves everything else; its charts answer with
+    the font's error, as they would have anyway.
+    """
+    from .charts import draw, fonts
+
+    try:
+        draw.warm()
+    except fonts.FontMissing as e:
+        log.warning("charts cannot be drawn: %s", e)
     gc.collect()
     gc.freeze()

@@ -245,3 +245,19 @@ def test_a_worker_opens_the_charts_fonts_and_freezes_its_heap_before_its_first_r
         assert font_manager._get_font.cache_info().misses == opened
     finally:
         gc.unfreeze()
+
+
+def test_a_worker_without_the_cjk_font_still_starts_and_freezes_its_heap(monkeypatch, caplog):
+    from tracker import serving
+
+    def missing():
+        raise fonts.FontMissing("没有找到中文字体")
+
+    monkeypatch.setattr(fonts, "cjk_font", missing)
+    gc.unfreeze()
+    try:
+        serving.settle()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+    assert "charts cannot be drawn" in caplog.text
