@@ -106,7 +106,7 @@ def figure(chart: BarChart | TrendChart) -> Figure:
 
 def warm() -> None:
     """Draw a sample of each chart once, so that a process's first real chart finds the fonts
-    open and matplotlib's font lookups and text sizes cached (about 80 ms on its own)."""
+    open and matplotlib's font lookups cached."""
     bars = [
         Bar("党支部", "某某党委", 100.0, "100", 1, top3=True, below=False),
         Bar("第二党支部", "", 12.5, "12.5%", 4, top3=False, below=True, is_me=True),
