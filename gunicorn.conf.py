@@ -4,6 +4,10 @@ gunicorn reads this file by itself when started from this directory; settings gi
 command line (workers, bind address, …) win over it.
 """
 
+# Two sync workers, one a core: a chart or a long board in one does not hold up the other's
+# requests. (On SQLite one worker alone writes about as many reports a second: see README.)
+workers = 2
+
 
 def post_worker_init(worker) -> None:
     """Runs in each worker once it has loaded the app."""
