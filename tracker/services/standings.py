@@ -183,6 +183,9 @@ IN_SUBTREE = (
 )
 
 
+LAST_MEMBER = "SELECT COALESCE(MAX(id), 0) FROM member"  # the highest member id
+
+
 def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
     """Whether ``count`` members without points are better found in all members' id order
     (``_zeros``) than in the subtree's, which reads every membership of the subtree: the
@@ -198,7 +201,7 @@ def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
                 f"SELECT COALESCE(SUM(members), 0) FROM subtree_score WHERE {RANGE} AND width = ?",
                 [*_range(period, unit), BAND],
             ),
-            ("SELECT COALESCE(MAX(id), 0) FROM member", []),
+            (LAST_MEMBER, []),
         ]
     )
     return (roster - with_points[0][0]) * roster >= count * top_id[0][0]
@@ -232,7 +235,7 @@ def _zeros(
             side = [m for m in ids if m > member_id]
         return _zero_rows(period, unit, side[:count]), len(side) <= count
     if member_id is None:
-        member_id = query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0] + 1
+        member_id = query(LAST_MEMBER)[0][0] + 1
     if not is_postgres():
         read = _zeros_by_gaps
     else:
@@ -317,7 +320,7 @@ def _zeros_in_windows(
     ``member_id`` on, each beyond the one before, until the ids run out."""
     found: list[tuple] = []
     where, roster, start, width = _range(period, unit), _on_roster(period, unit), member_id, 0
-    top = None if below else query("SELECT COALESCE(MAX(id), 0) FROM member", [])[0][0]
+    top = None if below else query(LAST_MEMBER)[0][0]
     while True:
         width = width * 4 or ID_WINDOW
         low, high = (start - width, start) if below else (start, start + width)
