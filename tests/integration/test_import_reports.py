@@ -115,6 +115,26 @@ def test_preview_lists_changes_and_writes_nothing(org):
     assert snapshot() == before
 
 
+def test_an_import_runs_with_the_cycle_collector_paused_and_resumes_it(org):
+    """A 100,000-row import spent a third of its Python time in collections of its own rows."""
+    import gc
+
+    seen = []
+
+    def progress(_rows: int) -> None:
+        seen.append(gc.isenabled())
+
+    data = xlsx([HEADER, ["李一", "", YESTERDAY.isoformat(), 12, ""]])
+    assert gc.isenabled()
+    imports.preview("reports", "f.xlsx", data, org.admin, progress=progress)
+    imports.commit("reports", "f.xlsx", data, org.admin, progress=progress)
+    table = imports.read("reports", "f.xlsx", data)
+    imports.run("reports", table, org.admin, commit=False, progress=progress)
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+    assert reports.get(org.m1.id, YESTERDAY).total == 12
+
+
 def test_replacing_a_day_is_audited_and_an_identical_day_is_left_alone(org):
     reports.put(org.admin, org.m1, YESTERDAY, ReportInput(total=10))
     data = xlsx([HEADER, ["李一", "", YESTERDAY.isoformat(), 12, ""]])

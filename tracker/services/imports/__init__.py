@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from tracker.models import Member
-from tracker.services import clock, rules
+from tracker.services import clock, collector, rules
 
 from . import reports, roster
 from .common import Change, ImportRejected, Progress, Result, RowError
@@ -25,21 +25,25 @@ _MARKS = {
 }
 
 
+@collector.paused()
 def read(kind: str, filename: str, data: bytes) -> Table:
     _check_kind(kind)
     return read_table(filename, data, _MARKS[kind])
 
 
+@collector.paused()
 def preview(kind: str, filename: str, data: bytes, actor: Member | None, **options) -> Result:
     """What the file would change, and every bad row; writes nothing. Raises ``TableError``."""
     return run(kind, read(kind, filename, data), actor, commit=False, source=filename, **options)
 
 
+@collector.paused()
 def commit(kind: str, filename: str, data: bytes, actor: Member | None, **options) -> Result:
     """Write every row in one transaction, or nothing: raises ``ImportRejected`` with the errors."""
     return run(kind, read(kind, filename, data), actor, commit=True, source=filename, **options)
 
 
+@collector.paused()
 def run(
     kind: str,
     table: Table,
