@@ -31,7 +31,7 @@ from sqlalchemy import func, select, update
 
 from tracker.extensions import db
 from tracker.models.reminders import Delivery, DeliveryAttempt, Notice, ReminderChannel
-from tracker.services import tx
+from tracker.services import collector, tx
 
 from . import channels, policy
 
@@ -97,6 +97,7 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+@collector.paused()
 def plan(reminder: str, period: str, items: list[Planned]) -> int:
     """Write the pending rows of a run; returns how many were new."""
     if not items:

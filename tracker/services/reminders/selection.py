@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.models import DailyReport, LeaderRole, Member, Membership, PeriodPoints, Unit
 from tracker.models.reminders import ReminderChannel, ReminderPrefs
 from tracker.reminders import policy
-from tracker.services import org, org_settings, rankings
+from tracker.services import collector, org, org_settings, rankings
 
 
 @dataclass
@@ -72,6 +72,7 @@ def _unreported_query(day: date):
     )
 
 
+@collector.paused()
 def daily(day: date, at: time | None) -> Selection:
     """The daily nudge for ``day`` as of ``at`` (None: everyone whose time comes that day).
 
@@ -242,6 +243,7 @@ def unit_summary(unit: Unit, period: Period, today: date, ranks: _UnitRanks) -> 
     }
 
 
+@collector.paused()
 def weekly(day: date) -> tuple[Period, list[tuple[ReminderChannel, Unit, dict]]]:
     """The 通报 of the week before ``day``'s week, one per enabled unit channel."""
     week = period_of("week", day).previous()
@@ -264,6 +266,7 @@ def weekly(day: date) -> tuple[Period, list[tuple[ReminderChannel, Unit, dict]]]
     return week, out
 
 
+@collector.paused()
 def quarterly(day: date) -> tuple[Period, list[Recipient]]:
     """The review reminder for the quarter before ``day``'s, to each leader for each unit led."""
     quarter = period_of("quarter", day).previous()
