@@ -7,8 +7,9 @@ keeps an admin's template from reaching Python internals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 _env = ImmutableSandboxedEnvironment(
@@ -129,11 +130,18 @@ class TemplateProblem(ValueError):
     """An admin's template that cannot be rendered, with the reason."""
 
 
+@lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    """A template's text compiled once: a daily run renders it for every member it reaches
+    (compiling took about a millisecond a message, 110 s for 90,000 members)."""
+    return _env.from_string(source)
+
+
 def render(title: str, body: str, variables: dict) -> tuple[str, str]:
     try:
         return (
-            _env.from_string(title).render(variables).strip(),
-            _env.from_string(body).render(variables).strip(),
+            _compiled(title).render(variables).strip(),
+            _compiled(body).render(variables).strip(),
         )
     except TemplateError as e:
         raise TemplateProblem(f"模板有误：{e}") from e

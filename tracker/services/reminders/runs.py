@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -71,7 +72,8 @@ def run(
         due_at = at or (now.time() if day == now.date() else None)
         chosen = selection.daily(day, due_at)
         result = RunResult(job, day.isoformat(), skipped=chosen.skipped, held=chosen.held)
-        result.planned = [_personal("daily", r) for r in chosen.recipients]
+        render = settings.renderer("daily")
+        result.planned = [_personal(render, r) for r in chosen.recipients]
     elif job == "weekly":
         week, bulletins = selection.weekly(day)
         result = RunResult(job, week.key)
@@ -79,8 +81,9 @@ def run(
             result.held = "本组织已关闭每周通报"
         wants_chart = not dry_run and any(c.kind == "email" for c, _, _ in bulletins)
         chart = exports.bulletin_chart(week) if wants_chart else None
+        render = settings.renderer("weekly")
         for channel, unit, variables in bulletins:
-            title, body = settings.render("weekly", variables)
+            title, body = render(variables)
             result.planned.append(
                 Planned(
                     recipient=f"channel:{channel.id}",
@@ -96,8 +99,9 @@ def run(
     elif job == "quarterly":
         quarter, recipients = selection.quarterly(day)
         result = RunResult(job, quarter.key)
+        render = settings.renderer("quarterly")
         result.planned = [
-            _personal("quarterly", r, f"member:{r.member_id}/unit:{r.unit_id}") for r in recipients
+            _personal(render, r, f"member:{r.member_id}/unit:{r.unit_id}") for r in recipients
         ]
     else:
         raise ValueError(f"unknown job {job!r}; expected one of {', '.join(JOBS)}")
@@ -123,8 +127,12 @@ def run(
     return result
 
 
-def _personal(key: str, r: selection.Recipient, recipient: str | None = None) -> Planned:
-    title, body = settings.render(key, r.variables)
+def _personal(
+    render: Callable[[dict], tuple[str, str]],
+    r: selection.Recipient,
+    recipient: str | None = None,
+) -> Planned:
+    title, body = render(r.variables)
     return Planned(
         recipient=recipient or f"member:{r.member_id}",
         kind=r.channel,

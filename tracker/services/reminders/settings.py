@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
@@ -112,9 +114,10 @@ def template(key: str) -> TemplateText:
     )
 
 
-def render(key: str, variables: dict) -> tuple[str, str]:
+def renderer(key: str) -> Callable[[dict], tuple[str, str]]:
+    """Title and body from variables, with the template read once (a run renders many)."""
     t = template(key)
-    return templates.render(t.title, t.body, variables)
+    return partial(templates.render, t.title, t.body)
 
 
 def save_template(actor: Member, key: str, title: str, body: str) -> None:
