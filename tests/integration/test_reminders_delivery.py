@@ -87,6 +87,57 @@ def test_a_send_cut_off_midway_is_never_repeated_and_can_be_resent_deliberately(
     assert sorted(robots.texts("/wecom/a")) == ["消息 0", "消息 1"]
 
 
+def test_in_app_notices_go_out_in_batches_each_exactly_once_even_if_a_run_dies(
+    ctx, org, monkeypatch
+):
+    """A batch's notices and its rows marked sent are one transaction: a run that dies keeps
+    the batches it finished, and the next run sends the rest, nothing twice."""
+    from tracker.models.reminders import Notice
+
+    members = [org.admin, org.leader, org.m1, org.m2, org.m3]
+    delivery.plan(
+        "daily",
+        "2026-11-23",
+        [
+            Planned(f"member:{m.id}", "inapp", "提醒", f"致 {m.name}", member_id=m.id)
+            for m in members
+        ],
+    )
+    monkeypatch.setattr(delivery, "BATCH", 2)
+    beats = []
+    real_insert, inserts = delivery.insert, []
+
+    def dies_on_the_second_batch(table):
+        if table is Notice:
+            inserts.append(table)
+            if len(inserts) == 2:
+                raise RuntimeError("the process was killed")
+        return real_insert(table)
+
+    monkeypatch.setattr(delivery, "insert", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        delivery.deliver(
+            "daily",
+            "2026-11-23",
+            delivery.Settings.from_app(),
+            FakeClock(),
+            lambda: beats.append(1),
+        )
+    assert beats == [1]
+    assert delivery.status_counts("daily", "2026-11-23") == {"sent": 2, "pending": 3}
+    assert len(db.session.execute(select(Notice)).all()) == 2
+
+    monkeypatch.setattr(delivery, "insert", real_insert)
+    counts = delivery.deliver("daily", "2026-11-23", delivery.Settings.from_app(), FakeClock())
+    assert counts == {"sent": 5}
+    notices = db.session.execute(select(Notice.member_id, Notice.body)).all()
+    assert sorted(notices) == sorted((m.id, f"致 {m.name}") for m in members)
+    rows = db.session.execute(select(Delivery.attempts, Delivery.sent_at)).all()
+    assert all(attempts == 1 and sent_at is not None for attempts, sent_at in rows)
+    outcomes = db.session.execute(select(DeliveryAttempt.outcome)).scalars().all()
+    assert outcomes == ["sent"] * 5
+
+
 def test_planning_twice_adds_nothing(ctx, org, robots):
     channel = _robot(org, robots)
     _plan(channel, 3)
