@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -474,7 +475,7 @@ def reminder_prefs() -> int:
 def bench_reminders(results: list) -> None:
     from sqlalchemy import func
 
-    from tracker.services.reminders import selection
+    from tracker.services.reminders import runs, selection
 
     with_prefs = reminder_prefs()
     day = TODAY  # a Monday on which nobody has reported yet: everyone is a candidate
@@ -498,6 +499,18 @@ def bench_reminders(results: list) -> None:
             baseline,
             f"{len(chosen.recipients)} chosen, skipped {chosen.skipped}, {with_prefs} with "
             f"preferences; baseline: one SQL count of members without a report ({candidates})",
+        )
+    )
+    # The run as the scheduler starts it, short of writing: selected, then every message
+    # rendered from the organisation's template (a dry run writes nothing, so it repeats).
+    evening = time_of_day(20, 0)
+    run, dry = timed(3, runs.run, "daily", day, at=evening, dry_run=True)
+    results.append(
+        show(
+            "daily reminder run, dry (selected and rendered)",
+            run,
+            figure,
+            f"{len(dry.planned)} messages rendered; baseline: the selection alone",
         )
     )
 
