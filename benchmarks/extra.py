@@ -515,6 +515,25 @@ def bench_reminders(results: list) -> None:
     )
 
 
+def bench_exports(results: list) -> None:
+    """An admin's export of the whole organisation's weekly member ranking: every member on
+    the roster, one row each, as XLSX (streamed), beside the same table as CSV."""
+    from tracker.services import exports
+
+    week = period_of("week", TODAY - timedelta(days=3))
+    table = exports.member_table(bench_admin(), week, org.root_unit())
+    xlsx, data = timed(3, exports.render, table, "xlsx")
+    csv_, _ = timed(3, exports.render, table, "csv")
+    results.append(
+        show(
+            f"member ranking export, XLSX ({len(table.rows)} rows)",
+            xlsx,
+            csv_,
+            f"{len(data)} bytes; baseline: the same table as CSV",
+        )
+    )
+
+
 def bench_import(results: list, rows: int, commit_rows: int) -> None:
     """A 学习报表-style XLSX of ``rows`` days' points: every member, day after day, back from
     yesterday (many replace stored days, as a re-exported report does)."""
@@ -636,7 +655,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        default="writes,charts,reminders,import",
+        default="writes,charts,reminders,exports,import",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args()
@@ -672,6 +691,8 @@ def main() -> int:
             bench_charts(url, results, args.repeat, args.chart_requests)
         if "reminders" in only:
             bench_reminders(results)
+        if "exports" in only:
+            bench_exports(results)
         if "import" in only:
             bench_import(results, args.import_rows, args.import_commit_rows)
     name = args.name or f"{args.scale}-{dialect}-extra"

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from tests.charts.conftest import put_week
 from tests.conftest import login
 from tests.integration.helpers import Api
+from tracker.services import exports
 
 
 def sheet(body: bytes):
@@ -38,7 +39,16 @@ def test_member_export_holds_the_same_numbers_as_the_api(client, org):
     assert "达标" in header and "活跃天数" in header
     assert ws.freeze_panes == "A2"
     assert ws.column_dimensions["C"].width > ws.column_dimensions["A"].width
-    assert ws["D2"].number_format == "#,##0"
+    assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("C0392B")
+    formats = {c.title: c.number_format for c in exports.MEMBER_COLUMNS}
+    for i, title in enumerate(header, start=1):  # every row's cell, not only the first's
+        assert {ws.cell(row=r, column=i).number_format for r in range(2, len(rows) + 2)} == {
+            formats[title]
+        }
+    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=len(header)).column_letter}" + str(
+        len(rows) + 1
+    )
+    assert ws.cell(row=len(rows) + 3, column=1).value.endswith("排名仅用于激励学习，不作考核依据")
     api_rows = board.get_json()["rows"]
     assert [(x["排名"], x["姓名"], x["积分"]) for x in rows] == [
         (a["rank"], a["name"], a["points"]) for a in api_rows
