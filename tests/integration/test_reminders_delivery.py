@@ -216,3 +216,45 @@ def _rows():
             )
         )
     )
+
+
+def test_nightly_check_counts_the_whole_year_but_keeps_only_the_periods_it_checks(
+    ctx, org, monkeypatch
+):
+    """The year's row is checked against every day since January; the periods of those
+    days are not built (at 100,000 members that was tens of millions of rows)."""
+    from datetime import date
+
+    from tests.conftest import TODAY
+    from tracker.domain.validation import ReportInput
+    from tracker.scheduler import rollup_check
+    from tracker.services import reports
+
+    reports.put(org.admin, org.m1, date(2026, 2, 10), ReportInput(total=20))
+    reports.put(org.admin, org.m1, date(2026, 11, 20), ReportInput(total=15))
+    kept = []
+    aggregate = rollups._aggregate
+
+    def watched(*args, **kwargs):
+        totals = aggregate(*args, **kwargs)
+        kept.extend((kind, start) for kind, start, _, _ in totals)
+        return totals
+
+    monkeypatch.setattr(rollups, "_aggregate", watched)
+    assert rollup_check.check(TODAY).repaired == []
+    assert set(kept) <= set(rollup_check.recent_periods(TODAY))
+    assert ("year", date(2026, 1, 1)) in kept and ("month", date(2026, 2, 1)) not in kept
+
+    with tx.write():  # the year row loses February's day
+        db.session.execute(
+            update(PeriodPoints)
+            .where(PeriodPoints.member_id == org.m1.id, PeriodPoints.kind == "year")
+            .values(points=15)
+        )
+    assert rollup_check.check(TODAY).repaired == [("year", date(2026, 1, 1))]
+    year = db.session.execute(
+        select(PeriodPoints.points).where(
+            PeriodPoints.member_id == org.m1.id, PeriodPoints.kind == "year"
+        )
+    ).scalar_one()
+    assert year == 35

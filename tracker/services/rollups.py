@@ -472,14 +472,17 @@ def _aggregate(
     reports: Iterable[tuple[int, date, int]],
     adjustments: Iterable[tuple[int, date, int]],
     progress: Callable[[int], None] | None = None,
+    wanted: set[tuple[str, date]] | None = None,
 ) -> dict[Key, list[int]]:
+    """Each period's points per member and unit; only the (kind, start) periods ``wanted``,
+    if given (a check of a few periods reads a year of days but keeps a few periods' rows)."""
     totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     for n, (member_id, day, total) in enumerate(reports, start=1):
-        _add(totals, spans, member_id, day, total, 1 if total > 0 else 0)
+        _add(totals, spans, member_id, day, total, 1 if total > 0 else 0, wanted)
         if progress and n % 10_000 == 0:
             progress(10_000)
     for member_id, day, points in adjustments:
-        _add(totals, spans, member_id, day, points, 0)
+        _add(totals, spans, member_id, day, points, 0, wanted)
     return totals
 
 
@@ -490,12 +493,15 @@ def _add(
     day: date,
     points: int,
     reported: int,
+    wanted: set[tuple[str, date]] | None = None,
 ) -> None:
-    """Add one day to every period containing it, under the unit the member counted in that
-    day; a day outside every span counts nowhere."""
+    """Add one day to every period containing it (of those ``wanted``, if given), under the
+    unit the member counted in that day; a day outside every span counts nowhere."""
     for first, last, unit_id in spans.get(member_id, ()):
         if first <= day <= last:
             for kind, start in period_starts(day):
+                if wanted is not None and (kind, start) not in wanted:
+                    continue
                 cell = totals[(kind, start, member_id, unit_id)]
                 cell[0] += points
                 cell[1] += reported
