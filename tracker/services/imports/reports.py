@@ -249,7 +249,8 @@ def _plan(
 
     stored = _load_stored(rows)
     locks = list(db.session.execute(select(PeriodLock.start, PeriodLock.end)))
-    final = _final_items(rows, stored)
+    # Weekly caps are on categories: only rows with category points read the week's others.
+    final = _final_items(rows, stored) if any(r.data.items for r in rows) else {}
     ready: list[_Ready] = []
     in_force = {day: version_for(versions, day) for day in {r.day for r in rows}}
     for n, row in enumerate(sorted(rows, key=lambda r: r.number), start=1):
@@ -261,7 +262,7 @@ def _plan(
             backfill_days=backfill_days,
             locked=any(start <= row.day <= end for start, end in locks),
             active=member.unit_on(row.day) is not None,
-            week_items=_week_items(final, row.member_id, row.day),
+            week_items=_week_items(final, row.member_id, row.day) if row.data.items else {},
         )
         try:
             valid = validate_report(row.data, ctx, from_form=True)
