@@ -122,7 +122,7 @@ def to_csv(table: Table) -> bytes:
 def to_xlsx(table: Table) -> bytes:
     """The sheet streamed row by row (openpyxl's write-only mode): a leader's export of the
     whole organisation is 100,000 rows, which a workbook held in memory took 14 s and
-    380 MB to write."""
+    385 MiB to write."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("排名")
     for i, column in enumerate(table.columns, start=1):
