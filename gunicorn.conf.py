@@ -8,6 +8,11 @@ command line (workers, bind address, …) win over it.
 # requests. (On SQLite one worker alone writes about as many reports a second: see README.)
 workers = 2
 
+# The longest requests are an admin's: committing a 100,000-row import took 11-21 s on the
+# machines measured, exporting the whole organisation's ranking 15 s. gunicorn's default
+# (30 s) would kill a sync worker that busy on a slower machine, and the import with it.
+timeout = 120
+
 
 def post_worker_init(worker) -> None:
     """Runs in each worker once it has loaded the app."""
