@@ -222,3 +222,56 @@ def test_an_unknown_or_unmanaged_member_in_the_address_is_named_not_shown(org, c
         assert missing.status_code == 400 and "99999" in missing.get_data(as_text=True)
         assert client.get(path, query_string={"member": org.m3.id}).status_code == 403
         assert client.get(path, query_string={"member": org.m1.id}).status_code == 200
+
+
+def test_dashboard_figures_are_those_of_ranking_every_member(org):
+    """The dashboard reads subtree totals and roster stats; they must say what ranking every
+    roster member says, with a move, a retirement, a zero day and an award in the week."""
+    from datetime import timedelta
+
+    from tracker.domain.periods import period_of
+    from tracker.domain.validation import ReportInput
+    from tracker.services import adjustments, boards, rankings, reports
+    from tracker.services import org as org_service
+
+    monday = TODAY
+    for back in range(1, 9):
+        day = monday - timedelta(days=back)
+        for i, member in enumerate((org.leader, org.m1, org.m2, org.m3)):
+            if (back + i) % 3:
+                reports.put(org.admin, member, day, ReportInput(total=5 * back + i))
+    reports.put(org.admin, org.m2, monday, ReportInput(total=0))
+    reports.put(org.admin, org.m1, monday, ReportInput(total=12))
+    adjustments.give(org.admin, org.m3, monday, 7, "志愿服务")
+    org_service.move_member(org.m2, org.b2, monday - timedelta(days=3), actor_id=org.admin.id)
+    org_service.set_active_dates(
+        org.leader, org.leader.active_from, monday - timedelta(days=2), actor_id=org.admin.id
+    )
+
+    def expected(unit, today):
+        week = period_of("week", today)
+        figures = []
+        for period in (week, week.previous()):
+            standings = rankings.member_board(period, unit, today).standings
+            figures.append(
+                boards.PeriodFigures(
+                    len(standings),
+                    sum(1 for s in standings if s.reported_days > 0),
+                    sum(s.points for s in standings),
+                )
+            )
+        day = rankings.member_board(period_of("day", today), unit, today).standings
+        missing = [s.member_id for s in day if s.reported_days == 0]
+        names = sorted(m.name for m in rankings.member_names(missing).values())
+        return figures, len(day) - len(missing), len(missing), names
+
+    checked = 0
+    for unit in (org.root, org.party, org.b1, org.g1, org.b2):
+        for today in (monday, monday - timedelta(days=1), monday - timedelta(days=4)):
+            got = boards.unit_summary(org.admin, unit, today)
+            figures, reported, missing, names = expected(unit, today)
+            assert [got.this_week, got.last_week] == figures, (unit.name, today)
+            assert (got.reported_today, got.not_reported_count) == (reported, missing)
+            assert got.not_reported_today == names
+            checked += missing > 0 and reported > 0
+    assert checked >= 5  # days with people on both sides, not only empty ones

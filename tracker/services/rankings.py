@@ -161,6 +161,12 @@ def unit_ranking(
     return _unit_ranking(stats, children, metric)
 
 
+def unit_figures(periods: list[Period], unit: Unit, today: date) -> list[UnitStats]:
+    """A unit's own stats for each period (roster, points, participants), as its parent's
+    board reads them: from the subtree totals and roster stats."""
+    return [stats[unit.id] for stats in _unit_stats(periods, [unit], today)]
+
+
 def _unit_ranking(
     stats: dict[int, UnitStats], children: list[Unit], metric: str
 ) -> list[UnitStanding]:
