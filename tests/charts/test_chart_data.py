@@ -86,3 +86,30 @@ def test_fingerprint_ignores_the_drawing_time_but_not_the_data(org, week):
     assert charts.fingerprint(a) == charts.fingerprint(b)
     b.bars[0].value += 1
     assert charts.fingerprint(a) != charts.fingerprint(b)
+
+
+def test_trend_averages_are_those_of_ranking_every_member_week_by_week(org, week):
+    """The trend reads subtree totals and roster stats; each week's average must be what
+    ranking every roster member gives, across a move, a retirement and an award."""
+    from tracker.domain.periods import parse_period_key
+    from tracker.services import adjustments
+    from tracker.services import org as org_service
+
+    adjustments.give(org.admin, org.m3, week.start + timedelta(days=2), 9, "志愿服务")
+    org_service.move_member(org.m2, org.b2, week.start - timedelta(days=3), actor_id=org.admin.id)
+    org_service.set_active_dates(
+        org.leader, org.leader.active_from, week.start + timedelta(days=1), actor_id=org.admin.id
+    )
+
+    def average(period, unit):
+        standings = rankings.member_board(period, unit).standings
+        if not standings:
+            return 0
+        return round(sum(s.points for s in standings) / len(standings), 2)
+
+    for unit in (org.g1, org.b1, org.b2, org.party):
+        trend = charts.unit_trend(unit, week.end, 4)
+        weeks = [parse_period_key(key) for key in trend.weeks]
+        assert trend.subject_values == [average(w, unit) for w in weeks], unit.name
+        assert trend.parent_values == [average(w, unit.parent) for w in weeks], unit.name
+    assert any(trend.subject_values)
