@@ -275,3 +275,49 @@ def test_dashboard_figures_are_those_of_ranking_every_member(org):
             assert got.not_reported_today == names
             checked += missing > 0 and reported > 0
     assert checked >= 5  # days with people on both sides, not only empty ones
+
+
+def test_a_leaders_board_from_the_roll_ups_is_the_whole_ranked_board(org, client, monkeypatch):
+    """Leaders' boards are read like everyone's, from the subtree roll-ups, up to
+    ``LEADER_ROWS``: the same rows as ranking every member; beyond it the page says so."""
+    from datetime import timedelta
+
+    from tracker.domain.periods import period_of
+    from tracker.domain.validation import ReportInput
+    from tracker.services import adjustments, boards, reports
+    from tracker.services import org as org_service
+
+    for back in range(0, 9):
+        day = TODAY - timedelta(days=back)
+        for i, member in enumerate((org.admin, org.leader, org.m1, org.m2, org.m3)):
+            if (back + i) % 4:
+                reports.put(org.admin, member, day, ReportInput(total=(7 * back + 3 * i) % 11))
+    adjustments.give(org.admin, org.m3, TODAY - timedelta(days=1), -40, "扣减")
+    org_service.move_member(org.m2, org.b2, TODAY - timedelta(days=2), actor_id=org.admin.id)
+
+    def rows(view):
+        return [vars(r) for r in view.rows], view.me and vars(view.me), view.roster_size
+
+    compared = 0
+    for unit in (org.root, org.party, org.b1, org.g1, org.b2):
+        for kind in ("day", "week", "month"):
+            for day in (TODAY, TODAY - timedelta(days=7)):
+                period = period_of(kind, day)
+                for viewer in (org.admin, org.leader):
+                    if not boards.access.leads_unit(viewer, unit):
+                        continue
+                    fast = boards.member_board(viewer, period, unit)
+                    whole = boards.member_board(viewer, period, unit, every_row=True)
+                    assert fast.full and rows(fast) == rows(whole), (unit.name, kind, day)
+                    compared += 1
+    assert compared >= 30
+
+    monkeypatch.setattr(boards, "LEADER_ROWS", 2)
+    week = period_of("week", TODAY)
+    fast = boards.member_board(org.admin, week, org.party)
+    whole = boards.member_board(org.admin, week, org.party, every_row=True)
+    assert [vars(r) for r in fast.rows] == [vars(r) for r in whole.rows[:2]]
+    assert fast.roster_size == whole.roster_size == 5
+    login(client, "admin")
+    page = client.get(f"/boards/members?unit={org.party.id}").get_data(as_text=True)
+    assert "本单位共 5 名党员，这里列出前 2 名" in page

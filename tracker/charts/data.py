@@ -149,7 +149,8 @@ def unit_chart(viewer, period: Period, parent: Unit, metric: str = "avg") -> Bar
 
 def member_chart(viewer, period: Period, unit: Unit, limit: int = 10) -> BarChart:
     """The top ``limit`` members of a unit; a leader's version adds everyone below target."""
-    view = boards.member_board(viewer, period, unit, limit=limit)
+    # A leader's chart counts everyone below target, so it ranks every member.
+    view = boards.member_board(viewer, period, unit, limit=limit, every_row=True)
     rows = [r for r in view.rows[:limit] if r.member_id is not None]
     note = ""
     if view.full:

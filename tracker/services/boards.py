@@ -40,15 +40,28 @@ class MemberBoardView:
     neighbours: list[MemberRow]
 
 
+LEADER_ROWS = 500  # a leader's board on the page and the API; exports hold every member
+
+
 def member_board(
-    viewer: Member, period: Period, unit: Unit, *, limit: int = 20, around: int = 2
+    viewer: Member,
+    period: Period,
+    unit: Unit,
+    *,
+    limit: int = 20,
+    around: int = 2,
+    every_row: bool = False,
 ) -> MemberBoardView:
+    """The board as ``viewer`` may see it. Leaders see their subtree's first ``LEADER_ROWS``
+    (every member of all but the largest units), or with ``every_row`` every member (exports,
+    the quarterly review: the whole roster ranked, seconds at 100,000 members)."""
     full = access.leads_unit(viewer, unit)
-    if full:  # leaders see every row of their subtree
+    if full and every_row:
         board = rankings.member_board(period, unit)
         cut = rankings.slice_of(board, viewer.id, limit=len(board.standings), around=around)
-    else:  # others the top and their neighbours, without ranking the whole roster
-        cut = rankings.member_slice(period, unit, viewer.id, limit=limit, around=around)
+    else:  # from the subtree roll-ups, without ranking the whole roster
+        rows = LEADER_ROWS if full else limit
+        cut = rankings.member_slice(period, unit, viewer.id, limit=rows, around=around)
     picked, window = cut.top, cut.window
     ids = [s.member_id for s in {id(s): s for s in [*picked, *window]}.values()]
     # Names and units, and for viewers who do not lead this subtree who chose to appear

@@ -73,7 +73,7 @@ class Table:
 
 def member_table(viewer, period: Period, unit: Unit) -> Table:
     """Every roster member for a leader; the top of the board for anyone else (as on the page)."""
-    view = boards.member_board(viewer, period, unit, limit=20)
+    view = boards.member_board(viewer, period, unit, limit=20, every_row=True)
     daily = current_app.config["DAILY_TARGET"]
     rows = []
     for r in view.rows:

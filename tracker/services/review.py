@@ -68,7 +68,7 @@ def _require_leader(viewer, unit: Unit) -> None:
 def build(viewer, unit: Unit, quarter: Period, *, public: bool = False) -> Review:
     """The review as ``viewer`` (a leader of ``unit``) sees it; ``public`` drops the laggards."""
     _require_leader(viewer, unit)
-    view = boards.member_board(viewer, quarter, unit)
+    view = boards.member_board(viewer, quarter, unit, every_row=True)
     leader = view.full and not public
     units = boards.unit_board(viewer, quarter, unit, "avg") if org.children(unit) else []
     met = [r for r in view.rows if r.below_target is False]
