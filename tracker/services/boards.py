@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracker.domain.periods import Period, period_of
-from tracker.domain.ranking import METRIC_LABELS_ZH, as_number, metric_value
+from tracker.domain.ranking import METRIC_LABELS_ZH, UnitStats, as_number, metric_value
 from tracker.models import Member, Unit
 
 from . import access, clock, driver, org_settings, rankings, rosters
@@ -147,6 +147,10 @@ class PeriodFigures:
     participants: int
     points: int
 
+    @classmethod
+    def of(cls, stats: UnitStats) -> PeriodFigures:
+        return cls(stats.roster, stats.participants, stats.points)
+
     @property
     def participation(self) -> float | None:
         return self.participants / self.roster if self.roster else None
@@ -183,8 +187,8 @@ def unit_summary(viewer: Member, unit: Unit, today) -> UnitSummary:
     if 0 < missing <= NAMES_SHOWN:
         names = sorted(m.name for m in rankings.member_names(_not_reported(day, unit)).values())
     return UnitSummary(
-        this_week=PeriodFigures(this_week.roster, this_week.participants, this_week.points),
-        last_week=PeriodFigures(last_week.roster, last_week.participants, last_week.points),
+        this_week=PeriodFigures.of(this_week),
+        last_week=PeriodFigures.of(last_week),
         reported_today=on_day.participants,
         not_reported_count=missing,
         not_reported_today=names,
