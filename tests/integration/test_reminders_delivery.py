@@ -258,3 +258,28 @@ def test_nightly_check_counts_the_whole_year_but_keeps_only_the_periods_it_check
         )
     ).scalar_one()
     assert year == 35
+
+
+def test_a_single_in_app_row_is_sent_as_a_batch_would_send_it(ctx, org):
+    """``attempt`` on an in-app row (a resend, a row the batches leave) writes the same notice,
+    status and attempt as the batches do."""
+    from tracker.models.reminders import Notice
+
+    delivery.plan(
+        "daily",
+        "2026-11-23",
+        [Planned(f"member:{org.m1.id}", "inapp", "提醒", "致 李一", member_id=org.m1.id)],
+    )
+    row_id = db.session.execute(select(Delivery.id)).scalar_one()
+    clock = FakeClock()
+    assert delivery.attempt(row_id, delivery.Settings.from_app(), clock) is None
+    db.session.expire_all()
+    row = db.session.get(Delivery, row_id)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, "")
+    assert delivery.utc(row.sent_at) == clock.now()
+    [notice] = db.session.execute(select(Notice)).scalars()
+    assert (notice.member_id, notice.delivery_id, notice.body) == (org.m1.id, row_id, "致 李一")
+    outcomes = db.session.execute(select(DeliveryAttempt.outcome)).scalars().all()
+    assert outcomes == ["sent"]
+    assert delivery.attempt(row_id, delivery.Settings.from_app(), clock) is None  # sent already
+    assert len(db.session.execute(select(Notice)).all()) == 1

@@ -225,31 +225,37 @@ def _deliver_notices(
             rows = db.session.execute(query).all()
             if not rows:
                 return
-            ids = [r.id for r in rows]
-            db.session.execute(
-                insert(Notice),
-                [
-                    {
-                        "member_id": r.member_id,
-                        "delivery_id": r.id,
-                        "title": r.title,
-                        "body": r.body,
-                        "created_at": now,
-                    }
-                    for r in rows
-                ],
-            )
-            db.session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids))
-                .values(status="sent", sent_at=now, last_error="", attempts=Delivery.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            db.session.execute(
-                insert(DeliveryAttempt),
-                [{"delivery_id": i, "channel_id": None, "at": now, "outcome": "sent"} for i in ids],
-            )
+            _notices_sent(rows, now)
         heartbeat()
+
+
+def _notices_sent(rows, now: datetime) -> None:
+    """Write the notices of in-app rows (delivery id, member id, title, body) and mark the
+    rows sent, in the caller's transaction: one statement each, whatever the number."""
+    ids = [delivery_id for delivery_id, *_ in rows]
+    db.session.execute(
+        insert(Notice),
+        [
+            {
+                "member_id": member_id,
+                "delivery_id": delivery_id,
+                "title": title,
+                "body": body,
+                "created_at": now,
+            }
+            for delivery_id, member_id, title, body in rows
+        ],
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(status="sent", sent_at=now, last_error="", attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        insert(DeliveryAttempt),
+        [{"delivery_id": i, "channel_id": None, "at": now, "outcome": "sent"} for i in ids],
+    )
 
 
 def status_counts(reminder: str, period: str) -> Counter:
@@ -286,23 +292,11 @@ def attempt(delivery_id: int, settings: Settings, clock: Clock) -> datetime | No
             if free_at is not None:
                 d.next_attempt_at = free_at
                 return free_at
-        d.attempts += 1
         if d.kind == "inapp":
             assert d.member_id is not None
-            db.session.add(
-                Notice(
-                    member_id=d.member_id,
-                    delivery_id=d.id,
-                    title=d.title,
-                    body=d.body,
-                    created_at=now,
-                )
-            )
-            d.status, d.sent_at, d.last_error = "sent", now, ""
-            db.session.add(
-                DeliveryAttempt(delivery_id=d.id, channel_id=None, at=now, outcome="sent")
-            )
+            _notices_sent([(d.id, d.member_id, d.title, d.body)], now)
             return None
+        d.attempts += 1
         d.status = "sending"
         record = DeliveryAttempt(delivery_id=d.id, channel_id=d.channel_id, at=now)
         db.session.add(record)
