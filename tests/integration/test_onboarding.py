@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from tests.conftest import TODAY, csrf_token, login
 from tests.integration.helpers import Api
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import AuditEntry, Invitation, Member
-from tracker.services import access, imports, onboarding
+from tracker.services import access, exports, imports, onboarding
 from tracker.services import org as org_service
 
 ROSTER = "姓名,单位,账号,加入日期\n陈新,机关党委/第一支部,,2026-01-01\n周全,机关党委/第一支部/第一小组,zhouquan,2026-01-01\n吴远,机关党委/第二支部,,2026-01-01\n"
@@ -193,3 +196,83 @@ def test_a_member_who_left_gets_no_code(org, roster):
     )
     with pytest.raises(ValidationError):
         onboarding.issue(org.admin, roster["陈新"])
+
+
+def test_who_has_not_activated_is_listed_a_page_at_a_time(org, roster, client, monkeypatch):
+    monkeypatch.setattr(onboarding, "PAGE", 2)
+    api = Api(client, org.admin)
+    first = api.get("/onboarding/pending", unit=org.root.id).json
+    second = api.get("/onboarding/pending", unit=org.root.id, page=2).json
+    # By unit, then name: 第一支部, its 第一小组, then 第二支部.
+    assert [r["name"] for r in first["rows"]] == ["陈新", "周全"]
+    assert [r["name"] for r in second["rows"]] == ["吴远"]
+    assert (first["total"], first["page"], first["more"]) == (3, 1, True)
+    assert (second["total"], second["page"], second["more"]) == (3, 2, False)
+    assert api.get("/onboarding/pending", unit=org.root.id, page=3).json["rows"] == []
+    bad = api.get("/onboarding/pending", unit=org.root.id, page=0)
+    assert bad.status_code == 400 and "page" in bad.get_data(as_text=True)
+    login(client, "admin")
+    page = client.get(f"/onboarding?unit={org.root.id}&page=2").get_data(as_text=True)
+    assert "尚未激活账号的党员（3 人）" in page and "第 2 / 2 页" in page
+    assert "吴远" in page and "陈新" not in page
+    assert "为全部 3 名未激活的党员发放（下载激活码表）" in page
+    assert f'href="/onboarding?unit={org.party.id}">机关党委</a>' in page  # to go down a level
+
+
+def test_codes_for_more_than_a_page_come_as_a_sheet_that_activates(
+    org, roster, client, monkeypatch
+):
+    monkeypatch.setattr(onboarding, "PAGE", 2)
+    login(client, "admin")
+    token = csrf_token(client, "/onboarding")
+    r = client.post(
+        "/onboarding/issue", data={"csrf_token": token, "all": "1", "unit": org.root.id}
+    )
+    assert r.status_code == 200 and r.mimetype == exports.FORMATS["xlsx"].split(";")[0]
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    assert r.headers["Cache-Control"] == "private, no-store"
+    rows = list(load_workbook(io.BytesIO(r.data), read_only=True)["激活码"].values)
+    assert rows[0] == ("姓名", "单位", "激活码", "有效期至", "邀请链接")
+    assert [(name, unit) for name, unit, *_ in rows[1:4]] == [
+        ("陈新", "第一支部"),
+        ("周全", "第一小组"),
+        ("吴远", "第二支部"),
+    ]
+    assert "只在此表中出现一次" in rows[-1][0]
+    codes = {row[0]: row[2] for row in rows[1:4]}
+    assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", c) for c in codes.values())
+    assert len(set(codes.values())) == 3
+    assert db.session.execute(select(func.count()).select_from(Invitation)).scalar_one() == 3
+    entries = db.session.execute(
+        select(AuditEntry.member_id).where(AuditEntry.action == "invitation.issue")
+    ).scalars()
+    assert sorted(entries) == sorted(m.id for m in roster.values())
+    res = _activate(
+        client,
+        {"name": "吴远", "code": codes["吴远"], "login": "wuyuan", "password": "long enough"},
+    )
+    assert res.status_code == 200, res.json
+    link = rows[1][4]
+    assert client.get(link.removeprefix("http://localhost")).status_code == 200
+
+
+def test_a_new_code_is_never_one_stored_before(org, roster, monkeypatch):
+    first = onboarding.issue(org.admin, roster["陈新"])
+    taken = bytes(onboarding.CODE_ALPHABET.index(c) for c in first.code.replace("-", ""))
+    draws = iter([taken, taken, bytes(8)])  # the stored code twice, then AAAAAAAA
+    real = secrets.token_bytes
+    monkeypatch.setattr(secrets, "token_bytes", lambda n=None: next(draws) if n == 8 else real(n))
+    second = onboarding.issue(org.admin, roster["周全"])
+    assert second.code == "AAAA-AAAA"
+
+
+def test_leaders_issue_by_the_unit_a_member_is_in_today(org, roster):
+    org_service.move_member(roster["陈新"], org.b2, TODAY)
+    org_service.move_member(roster["吴远"], org.b1, TODAY)
+    with pytest.raises(access.Forbidden):
+        onboarding.issue_many(org.leader, [roster["周全"], roster["陈新"]])
+    assert db.session.execute(select(Invitation)).first() is None
+    issued = onboarding.issue_many(org.leader, [roster["周全"], roster["吴远"]])
+    assert [i.name for i in issued] == ["周全", "吴远"]
+    with pytest.raises(access.Forbidden):
+        onboarding.issue_many(org.leader, [roster["周全"], org.leader])  # not one's own

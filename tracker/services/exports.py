@@ -66,6 +66,8 @@ class Table:
     title: str
     columns: list[Column]
     rows: list[dict]
+    note: str = MOTTO  # the line under the table
+    sheet: str = "排名"
 
     def values(self) -> list[list]:
         return [[row.get(c.key) for c in self.columns] for row in self.rows]
@@ -115,7 +117,7 @@ def to_csv(table: Table) -> bytes:
     for values in table.values():
         writer.writerow(["" if v is None else v for v in values])
     writer.writerow([])
-    writer.writerow([MOTTO])
+    writer.writerow([table.note])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -124,7 +126,7 @@ def to_xlsx(table: Table) -> bytes:
     whole organisation is 100,000 rows, which a workbook held in memory took 14 s and
     385 MiB to write."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("排名")
+    ws = wb.create_sheet(table.sheet)
     for i, column in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = column.width + 2
     ws.freeze_panes = "A2"
@@ -151,7 +153,7 @@ def to_xlsx(table: Table) -> bytes:
             cell.value = row.get(key)
         ws.append(cells)
     ws.append([])
-    note = WriteOnlyCell(ws, value=f"{table.title} · {MOTTO}")
+    note = WriteOnlyCell(ws, value=f"{table.title} · {table.note}")
     note.font = Font(italic=True, color="888888")
     ws.append([note])
     wb.properties.title = table.title

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
@@ -27,6 +28,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or
 CODE_LENGTH = 8
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200
+PAGE = 200  # members on a page of those who have not activated
 THROTTLE_KEY = "#activate"  # failures are counted per address in the login failure table
 
 
@@ -36,7 +38,8 @@ class ActivationError(ValueError):
 
 @dataclass
 class Issued:
-    member: Member
+    member_id: int  # and the name, read before the write: its commit expires the members
+    name: str
     code: str  # shown once, e.g. "K7PM-3QXD"
     link_token: str
     expires_at: datetime
@@ -62,59 +65,120 @@ def is_activated(member: Member) -> bool:
 # Leaders ---------------------------------------------------------------------------------------
 
 
-def _require_lead(actor: Member, member: Member) -> None:
-    if actor.id == member.id or not access.can_manage_member(actor, member):
-        raise access.Forbidden("只能为本人所领导单位的党员发放激活码")
+def _require_lead(actor: Member, members: list[Member]) -> None:
+    """Leaders issue codes to the members of their subtrees (by each member's unit today, else
+    their latest unit), admins to anyone; nobody to themselves."""
+    forbidden = access.Forbidden("只能为本人所领导单位的党员发放激活码")
+    if any(m.id == actor.id for m in members):
+        raise forbidden
+    if actor.is_admin:
+        return
+    led = access.led_paths(actor)
+    today = clock.today()
+    for chunk in _chunks([m.id for m in members]):
+        shown: dict[int, tuple[bool, date, str]] = {}
+        for member_id, valid_from, valid_to, path in db.session.execute(
+            select(Membership.member_id, Membership.valid_from, Membership.valid_to, Unit.path)
+            .join(Unit, Unit.id == Membership.unit_id)
+            .where(Membership.member_id.in_(chunk))
+        ):
+            current = valid_from <= today and (valid_to is None or valid_to >= today)
+            candidate = (current, valid_from, path)
+            if member_id not in shown or candidate[:2] > shown[member_id][:2]:
+                shown[member_id] = candidate
+        if any(i not in shown or not any(shown[i][2].startswith(p) for p in led) for i in chunk):
+            raise forbidden
+
+
+def _chunks(ids: list[int], size: int = 5_000) -> Iterator[list[int]]:
+    """Ids a few thousand at a time: a statement holds at most so many parameters."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 def issue(actor: Member, member: Member) -> Issued:
     """A new code and link for a member who has not activated; earlier ones stop working."""
-    _require_lead(actor, member)
     return issue_many(actor, [member])[0]
 
 
 def issue_many(actor: Member, members: list[Member]) -> list[Issued]:
-    for m in members:
-        _require_lead(actor, m)
+    """Codes and links for many members at once (a whole province's roster, after its import):
+    earlier open ones are revoked, the new ones stored hashed, each issue audited."""
+    _require_lead(actor, members)
     errors = {}
+    today = clock.today()
     for m in members:
         if is_activated(m):
             errors[f"member_{m.id}"] = f"{m.name} 已激活账号"
-        elif m.active_to is not None and m.active_to < clock.today():
+        elif m.active_to is not None and m.active_to < today:
             errors[f"member_{m.id}"] = f"{m.name} 已不在册"
     if errors:
         raise ValidationError(errors)
     actor_id = actor.id
+    people = [(m.id, m.name) for m in members]
     now = datetime.now(UTC)
     expires = now + timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
     out = []
     with tx.write():
-        ids = [m.id for m in members]
-        for inv in _open_invitations(ids, now):
-            inv.revoked_at = now
-        for m in members:
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        for chunk in _chunks([i for i, _ in people]):
+            db.session.execute(
+                update(Invitation)
+                .where(Invitation.member_id.in_(chunk), *_open(now))
+                .values(revoked_at=now)
+                .execution_options(synchronize_session=False)  # the commit expires them all
+            )
+        codes = _new_codes(len(people))
+        rows = []
+        for (member_id, name), code in zip(people, codes, strict=True):
             link = secrets.token_urlsafe(24)
-            db.session.add(
-                Invitation(
-                    member_id=m.id,
-                    code_hash=_digest(code),
-                    link_hash=_digest(link),
-                    expires_at=expires,
-                    created_by=actor_id,
-                    created_at=now,
-                )
+            rows.append(
+                {
+                    "member_id": member_id,
+                    "code_hash": _digest(code),
+                    "link_hash": _digest(link),
+                    "expires_at": expires,
+                    "created_by": actor_id,
+                    "created_at": now,
+                }
             )
-            audit.record(
-                "invitation.issue",
-                "member",
-                m.id,
-                actor_id=actor_id,
-                member_id=m.id,
-                after={"expires_at": expires.isoformat()},
-            )
-            out.append(Issued(m, f"{code[:4]}-{code[4:]}", link, expires))
+            out.append(Issued(member_id, name, f"{code[:4]}-{code[4:]}", link, expires))
+        if rows:
+            db.session.execute(insert(Invitation), rows)
+        after = {"expires_at": expires.isoformat()}
+        audit.record_many(
+            ("invitation.issue", "member", i, actor_id, i, None, after) for i, _ in people
+        )
     return out
+
+
+def _new_codes(count: int) -> list[str]:
+    """``count`` random codes, different from each other and from every code stored before: a
+    hundred thousand codes drawn at once would repeat one about once in 200 batches."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh: set[str] = set()
+        while len(codes) + len(fresh) < count:
+            # 32 letters: a random byte modulo 32 picks each equally often
+            code = "".join(CODE_ALPHABET[b % 32] for b in secrets.token_bytes(CODE_LENGTH))
+            if code not in codes:
+                fresh.add(code)
+        by_hash = {_digest(c): c for c in fresh}
+        hashes = list(by_hash)
+        for i in range(0, len(hashes), 5_000):
+            for (taken,) in db.session.execute(
+                select(Invitation.code_hash).where(Invitation.code_hash.in_(hashes[i : i + 5_000]))
+            ):
+                fresh.discard(by_hash[taken])
+        codes |= fresh
+    return list(codes)
+
+
+def _open(now: datetime) -> tuple:
+    return (
+        Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now,
+    )
 
 
 def _open_invitations(member_ids: list[int], now: datetime) -> list[Invitation]:
@@ -122,12 +186,7 @@ def _open_invitations(member_ids: list[int], now: datetime) -> list[Invitation]:
         return []
     return list(
         db.session.execute(
-            select(Invitation).where(
-                Invitation.member_id.in_(member_ids),
-                Invitation.used_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.expires_at > now,
-            )
+            select(Invitation).where(Invitation.member_id.in_(member_ids), *_open(now))
         ).scalars()
     )
 
@@ -143,12 +202,27 @@ class Pending:
         return "已发放激活码" if self.expires_at else "未发放或已过期"
 
 
-def pending(actor: Member, unit: Unit) -> list[Pending]:
-    """Members of ``unit``'s subtree (today) who have not activated their accounts yet."""
-    if not access.leads_unit(actor, unit):
-        raise access.Forbidden("只能查看本人所领导单位的党员")
+@dataclass
+class PendingPage:
+    """One page of the members who have not activated, and how many there are in all."""
+
+    rows: list[Pending]
+    total: int
+    page: int
+
+    @property
+    def more(self) -> bool:
+        return self.page * PAGE < self.total
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE))
+
+
+def _pending_rows(unit: Unit):
+    """Members on the roster of ``unit``'s subtree today without a password, with their unit."""
     today = clock.today()
-    rows = db.session.execute(
+    return (
         select(Member, Unit)
         .join(Membership, Membership.member_id == Member.id)
         .join(Unit, Unit.id == Membership.unit_id)
@@ -159,20 +233,54 @@ def pending(actor: Member, unit: Unit) -> list[Pending]:
             or_(Membership.valid_to.is_(None), Membership.valid_to >= today),
             or_(Member.active_to.is_(None), Member.active_to >= today),
         )
-        .order_by(Unit.path, Member.name, Member.id)
+    )
+
+
+def _require_unit(actor: Member, unit: Unit) -> None:
+    if not access.leads_unit(actor, unit):
+        raise access.Forbidden("只能查看本人所领导单位的党员")
+
+
+def pending(actor: Member, unit: Unit, *, page: int = 1) -> PendingPage:
+    """A page of the members of ``unit``'s subtree (today) who have not activated yet, by unit
+    and name: a province's root holds 100,000 of them before the first codes go out."""
+    _require_unit(actor, unit)
+    page = max(page, 1)
+    rows = _pending_rows(unit)
+    total = db.session.execute(select(func.count()).select_from(rows.subquery())).scalar_one()
+    found = db.session.execute(
+        rows.order_by(Unit.path, Member.name, Member.id).limit(PAGE).offset((page - 1) * PAGE)
     ).all()
     now = datetime.now(UTC)
     expiry = {
         inv.member_id: _aware(inv.expires_at)
-        for inv in _open_invitations([m.id for m, _ in rows], now)
+        for inv in _open_invitations([m.id for m, _ in found], now)
     }
-    return [Pending(m, u, expiry.get(m.id)) for m, u in rows]
+    return PendingPage([Pending(m, u, expiry.get(m.id)) for m, u in found], total, page)
+
+
+def pending_all(actor: Member, unit: Unit) -> list[tuple[Member, Unit]]:
+    """Every member of ``unit``'s subtree who has not activated, with their unit, for issuing
+    codes to all of them (but the actor: nobody issues their own)."""
+    _require_unit(actor, unit)
+    return [
+        (m, u)
+        for m, u in db.session.execute(
+            _pending_rows(unit)
+            .where(Member.id != actor.id)
+            .order_by(Unit.path, Member.name, Member.id)
+        )
+    ]
 
 
 def members_by_id(actor: Member, ids: list[int]) -> list[Member]:
     if any(not 0 < i <= 2**31 - 1 for i in ids):
         raise ValidationError({"member_ids": "党员编号无效"})
-    members = list(db.session.execute(select(Member).where(Member.id.in_(ids))).scalars())
+    members = [
+        m
+        for chunk in _chunks(list(dict.fromkeys(ids)))
+        for m in db.session.execute(select(Member).where(Member.id.in_(chunk))).scalars()
+    ]
     missing = set(ids) - {m.id for m in members}
     if missing:
         raise ValidationError({"member_ids": f"没有编号为 {sorted(missing)} 的党员"})

@@ -1,10 +1,15 @@
-"""Content-Disposition for files with Chinese names, valid on every HTTP server (RFC 6266)."""
+"""Downloads: Content-Disposition for files with Chinese names, valid on every HTTP server
+(RFC 6266), and tables sent as files."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from urllib.parse import quote
+
+from flask import Response
+
+from tracker.services import exports
 
 
 def disposition(filename: str, *, attachment: bool = True) -> str:
@@ -20,3 +25,11 @@ def disposition(filename: str, *, attachment: bool = True) -> str:
     if not ascii_name.strip(" .-_") or ascii_name == f".{ext}":
         ascii_name = f"download{dot}{ext}" if dot else "download"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def send_table(table: exports.Table, fmt: str) -> Response:
+    """A table as an XLSX or CSV attachment named by its title, never kept by a cache."""
+    response = Response(exports.render(table, fmt), mimetype=exports.FORMATS[fmt])
+    response.headers["Content-Disposition"] = disposition(f"{table.title}.{fmt}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

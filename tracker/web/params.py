@@ -101,3 +101,12 @@ def parse_limit(value: str | None, default: int = 20, maximum: int = 500) -> int
     if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= maximum:
         raise BadParam("limit", f"limit 应为 1–{maximum} 的整数")
     return int(value)
+
+
+def parse_page(value: str | None) -> int:
+    """``?page=``: a page number from 1 (default 1)."""
+    if not value:
+        return 1
+    if not re.fullmatch(r"[0-9]{1,6}", value) or int(value) < 1:
+        raise BadParam("page", "page 应为从 1 起的整数")
+    return int(value)

@@ -29,10 +29,15 @@ def _body(allowed: set[str]) -> dict:
 @bp.get("/onboarding/pending")
 def onboarding_pending():
     unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
-    rows = onboarding.pending(current_user, unit)
+    listing = onboarding.pending(
+        current_user, unit, page=params.parse_page(request.args.get("page"))
+    )
     return jsonify(
         {
             "unit": {"id": unit.id, "name": unit.name},
+            "total": listing.total,
+            "page": listing.page,
+            "more": listing.more,
             "rows": [
                 {
                     "member_id": p.member.id,
@@ -40,7 +45,7 @@ def onboarding_pending():
                     "unit": p.unit.name,
                     "invitation_expires_at": p.expires_at.isoformat() if p.expires_at else None,
                 }
-                for p in rows
+                for p in listing.rows
             ],
         }
     )
@@ -55,8 +60,8 @@ def onboarding_issue():
     response = jsonify(
         [
             {
-                "member_id": i.member.id,
-                "name": i.member.name,
+                "member_id": i.member_id,
+                "name": i.name,
                 "code": i.code,
                 "link": url_for("onboarding.activate_link", token=i.link_token, _external=True),
                 "expires_at": i.expires_at.isoformat(),

@@ -104,7 +104,11 @@ PATHS: dict[str, Any] = {
     },
     "/me/activities": {"get": _op("Activities the current member attended", "activities")},
     "/onboarding/pending": {
-        "get": _op("Members of a subtree who have not activated", "onboarding", params=[_UNIT])
+        "get": _op(
+            "Members of a subtree who have not activated, 200 a page by unit and name",
+            "onboarding",
+            params=[_UNIT, _q("page", {"type": "integer", "minimum": 1}, "from 1")],
+        )
     },
     "/onboarding/invitations": {
         "post": _op(

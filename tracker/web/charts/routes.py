@@ -152,19 +152,12 @@ def trend_chart(fmt: str):
     return _send_chart(chart, fmt, f"学习趋势-{unit.name}")
 
 
-def _send_export(table: exports.Table, fmt: str) -> Response:
-    response = Response(exports.render(table, fmt), mimetype=exports.FORMATS[fmt])
-    response.headers["Content-Disposition"] = downloads.disposition(f"{table.title}.{fmt}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @_routes(EXPORT_ROUTES, "/members.<fmt>")
 def export_members(fmt: str):
     fmt = _format(fmt, exports.FORMATS)
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
     unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
-    return _send_export(exports.member_table(current_user, period, unit), fmt)
+    return downloads.send_table(exports.member_table(current_user, period, unit), fmt)
 
 
 @_routes(EXPORT_ROUTES, "/units.<fmt>")
@@ -174,7 +167,7 @@ def export_units(fmt: str):
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
     parent = params.parse_unit(request.args.get("parent"), org.root_unit, name="parent")
     metric = params.parse_metric(request.args.get("metric"))
-    return _send_export(exports.unit_table(current_user, period, parent, metric), fmt)
+    return downloads.send_table(exports.unit_table(current_user, period, parent, metric), fmt)
 
 
 def _review_args():

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user
 
 from tracker import security
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Member
-from tracker.services import access, onboarding, org
-from tracker.web import params
+from tracker.services import access, clock, exports, onboarding, org
+from tracker.web import downloads, params
 
 bp = Blueprint("onboarding", __name__)
 
@@ -88,13 +96,20 @@ def _unit():
 @bp.get("/onboarding")
 @login_required
 def pending():
-    unit = _unit()
+    return _pending_page(_unit(), issued=None)
+
+
+def _pending_page(unit, issued):
     return render_template(
         "onboarding/pending.html",
         unit=unit,
         trail=org.ancestors(unit),
-        rows=onboarding.pending(current_user, unit),
-        issued=None,
+        children=org.children(unit),
+        listing=onboarding.pending(
+            current_user, unit, page=params.parse_page(request.values.get("page"))
+        ),
+        page_size=onboarding.PAGE,
+        issued=issued,
     )
 
 
@@ -102,8 +117,11 @@ def pending():
 @login_required
 def issue():
     unit = _unit()
-    if request.form.get("all") == "1":
-        members = [p.member for p in onboarding.pending(current_user, unit)]
+    every = request.form.get("all") == "1"
+    if every:
+        rows = onboarding.pending_all(current_user, unit)
+        members = [m for m, _ in rows]
+        units = {m.id: u.name for m, u in rows}  # read now: the write's commit expires them
     else:
         ids = [int(v) for v in request.form.getlist("member") if v.isdigit()]
         if not ids:
@@ -114,13 +132,39 @@ def issue():
     except ValidationError as e:
         flash("；".join(e.errors.values()))
         return redirect(url_for("onboarding.pending", unit=unit.id))
-    return render_template(
-        "onboarding/pending.html",
-        unit=unit,
-        trail=org.ancestors(unit),
-        rows=onboarding.pending(current_user, unit),
-        issued=[
-            (i, url_for("onboarding.activate_link", token=i.link_token, _external=True))
-            for i in issued
+    links = [
+        (i, url_for("onboarding.activate_link", token=i.link_token, _external=True)) for i in issued
+    ]
+    if every and len(issued) > onboarding.PAGE:  # more than a page shows: a sheet to hand out
+        return _codes_sheet(unit, [(i, units[i.member_id], url) for i, url in links])
+    return _pending_page(unit, issued=links)
+
+
+CODE_COLUMNS = [
+    exports.Column("姓名", "name", 12),
+    exports.Column("单位", "unit", 28),
+    exports.Column("激活码", "code", 12),
+    exports.Column("有效期至", "expires", 12),
+    exports.Column("邀请链接", "link", 60),
+]
+
+
+def _codes_sheet(unit, issued):
+    """The codes just issued, one row a member by unit, as a sheet: shown once, like the page."""
+    table = exports.Table(
+        f"{unit.name} 激活码 {clock.today().isoformat()}",
+        CODE_COLUMNS,
+        [
+            {
+                "name": i.name,
+                "unit": unit_name,
+                "code": i.code,
+                "expires": i.expires_at.strftime("%Y-%m-%d"),
+                "link": url,
+            }
+            for i, unit_name, url in issued
         ],
+        note="激活码只在此表中出现一次，请逐一转交本人；此前发放的激活码已作废",
+        sheet="激活码",
     )
+    return downloads.send_table(table, "xlsx")
