@@ -196,14 +196,15 @@ def _weeks(end_day, count: int) -> list[Period]:
     return [period_of("week", last.start - timedelta(weeks=n)) for n in range(count - 1, -1, -1)]
 
 
-def _unit_averages(weeks: list[Period], unit: Unit) -> list[float | None]:
-    """The unit's 人均积分 of each week, from its subtree totals and roster stats, as its
+def _unit_averages(weeks: list[Period], units: list[Unit]) -> dict[int, list[float | None]]:
+    """Each unit's 人均积分 of each week, from its subtree totals and roster stats, as its
     parent's unit board reads them (ranking every member for each week took 24 rankings a
     chart: about two minutes at the root of 100,000 members)."""
-    return [
-        s.points / s.roster if s.roster else None
-        for s in rankings.unit_figures(weeks, unit, clock.today())
-    ]
+    figures = rankings.unit_figures(weeks, units, clock.today())
+    return {
+        unit_id: [_round(s.points / s.roster) if s.roster else None for s in stats]
+        for unit_id, stats in figures.items()
+    }
 
 
 def _member_points(member: Member, weeks: list[Period]) -> dict:
@@ -223,14 +224,15 @@ def unit_trend(unit: Unit, end_day=None, count: int = 12) -> TrendChart:
     """A unit's 人均积分 week by week against its parent's."""
     weeks = _weeks(end_day or clock.today(), count)
     parent = unit.parent
+    averages = _unit_averages(weeks, [unit, parent] if parent else [unit])  # one round trip
     return TrendChart(
         heading=f"{unit.name} · 近{count}周人均积分",
         subject=unit.name,
         parent=parent.name if parent else None,
         value_label="人均积分",
         weeks=[w.key for w in weeks],
-        subject_values=[_round(v) for v in _unit_averages(weeks, unit)],
-        parent_values=[_round(v) for v in _unit_averages(weeks, parent)] if parent else [],
+        subject_values=averages[unit.id],
+        parent_values=averages[parent.id] if parent else [],
         target=float(rankings.period_target(7)),
         generated_at=_now(),
     )
@@ -249,7 +251,7 @@ def member_trend(member: Member, end_day=None, count: int = 12) -> TrendChart:
         value_label="积分",
         weeks=[w.key for w in weeks],
         subject_values=[float(points.get(w.start, 0)) for w in weeks],
-        parent_values=[_round(v) for v in _unit_averages(weeks, unit)] if unit else [],
+        parent_values=_unit_averages(weeks, [unit])[unit.id] if unit else [],
         target=float(rankings.period_target(7)),
         generated_at=_now(),
     )

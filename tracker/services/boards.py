@@ -181,7 +181,9 @@ def unit_summary(viewer: Member, unit: Unit, today) -> UnitSummary:
     if not access.leads_unit(viewer, unit):
         raise access.Forbidden("只有本单位的负责人可以查看")
     week, day = period_of("week", today), period_of("day", today)
-    this_week, last_week, on_day = rankings.unit_figures([week, week.previous(), day], unit, today)
+    this_week, last_week, on_day = rankings.unit_figures(
+        [week, week.previous(), day], [unit], today
+    )[unit.id]
     missing = on_day.roster - on_day.participants
     names = []
     if 0 < missing <= NAMES_SHOWN:

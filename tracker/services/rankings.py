@@ -161,10 +161,13 @@ def unit_ranking(
     return _unit_ranking(stats, children, metric)
 
 
-def unit_figures(periods: list[Period], unit: Unit, today: date) -> list[UnitStats]:
-    """A unit's own stats for each period (roster, points, participants), as its parent's
-    board reads them: from the subtree totals and roster stats."""
-    return [stats[unit.id] for stats in _unit_stats(periods, [unit], today)]
+def unit_figures(
+    periods: list[Period], units: list[Unit], today: date
+) -> dict[int, list[UnitStats]]:
+    """Each unit's own stats for each period (roster, points, participants), as its parent's
+    board reads them: from the subtree totals and roster stats, for all the units at once."""
+    stats = _unit_stats(periods, units, today)
+    return {u.id: [by_unit[u.id] for by_unit in stats] for u in units}
 
 
 def _unit_ranking(
