@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -229,3 +230,34 @@ def test_leader_records_an_activity_through_the_page(org, client):
     assert bad.status_code == 422 and "活动名称" in bad.get_data(as_text=True)
     listing = client.get("/activities").get_data(as_text=True)
     assert "每周一晚学习" in listing
+
+
+def test_a_roster_too_long_to_tick_keeps_the_attendees_already_recorded(org, client, monkeypatch):
+    from tracker.web.activities import routes
+
+    monkeypatch.setattr(routes, "PICKER_ROWS", 2)  # 第一支部 has three members
+    activity = activities.record(org.leader, org.b1, "central_study", DAY, "集中学习", [org.m1.id])
+    login(client, "leader")
+    form = client.get(f"/activities/new?unit={org.b1.id}").get_data(as_text=True)
+    assert "3 人在册" in form and 'name="attendee"' not in form
+    assert "请到下级单位分别记录" in form and f"/activities/new?unit={org.g1.id}" in form
+    page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    ticked = re.findall(r'name="attendee" value="(\d+)" checked', page)
+    assert ticked == [str(org.m1.id)] and "李一" in page and "王二" not in page
+    # Saved as shown (a new title), the attendance stays: nobody loses their points.
+    r = client.post(
+        f"/activities/{activity.id}",
+        data={
+            "csrf_token": csrf_token(client, f"/activities/{activity.id}"),
+            "unit": org.b1.id,
+            "date": DAY.isoformat(),
+            "title": "集中学习（补记）",
+            "attendee": ticked,
+        },
+    )
+    assert r.status_code == 302
+    assert [a.member_id for a in db.session.get(Activity, activity.id).attendance] == [org.m1.id]
+    assert _points(org.m1.id) == 5
+    monkeypatch.setattr(routes, "PICKER_ROWS", 3)  # three fit: everyone is listed again
+    form = client.get(f"/activities/new?unit={org.b1.id}").get_data(as_text=True)
+    assert len(re.findall(r'name="attendee"', form)) == 3 and "无法逐一勾选" not in form

@@ -73,23 +73,45 @@ def attended(member_id: int, start: date, end: date) -> list[Attended]:
     return [Attended(a, name, labels.get(a.kind, a.kind), int(p)) for a, name, p in rows]
 
 
-def eligible_members(unit: Unit, day: date) -> list[Member]:
+def _eligible(unit: Unit, day: date, *columns):
     """Members belonging to the unit's subtree on ``day`` while active: who may attend."""
-    return list(
-        db.session.execute(
-            select(Member)
-            .join(Membership, Membership.member_id == Member.id)
-            .join(Unit, Unit.id == Membership.unit_id)
-            .where(
-                Unit.path.startswith(unit.path),
-                Membership.valid_from <= day,
-                or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
-                Member.active_from <= day,
-                or_(Member.active_to.is_(None), Member.active_to >= day),
-            )
-            .order_by(Unit.path, Member.name, Member.id)
-        ).scalars()
+    return (
+        select(*columns)
+        .join(Membership, Membership.member_id == Member.id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(
+            Unit.path.startswith(unit.path),
+            Membership.valid_from <= day,
+            or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
+            Member.active_from <= day,
+            or_(Member.active_to.is_(None), Member.active_to >= day),
+        )
     )
+
+
+def eligible_members(unit: Unit, day: date, *, limit: int | None = None) -> list[Member]:
+    """Who may attend an activity of ``unit`` on ``day``, by unit and name (the first
+    ``limit`` of them: at the root of a province, 100,000)."""
+    query = _eligible(unit, day, Member).order_by(Unit.path, Member.name, Member.id)
+    return list(db.session.execute(query.limit(limit)).scalars())
+
+
+def eligible_count(unit: Unit, day: date) -> int:
+    query = _eligible(unit, day, Member.id).subquery()
+    return db.session.execute(select(func.count()).select_from(query)).scalar_one()
+
+
+def _eligible_among(unit: Unit, day: date, ids: list[int]) -> set[int]:
+    """Which of these members may attend: asked of them alone, a few thousand at a time."""
+    found: set[int] = set()
+    for i in range(0, len(ids), 5_000):
+        chunk = ids[i : i + 5_000]
+        found.update(
+            db.session.execute(
+                _eligible(unit, day, Member.id).where(Member.id.in_(chunk))
+            ).scalars()
+        )
+    return found
 
 
 def as_dict(activity: Activity) -> dict:
@@ -303,7 +325,7 @@ def _check_attendees(unit: Unit, day: date, attendee_ids: object, errors: dict) 
     ids = list(dict.fromkeys(attendee_ids))
     if "date" in errors or not ids:
         return ids
-    eligible = {m.id for m in eligible_members(unit, day)}
+    eligible = _eligible_among(unit, day, ids)
     outside = [i for i in ids if i not in eligible]
     if outside:
         names = {

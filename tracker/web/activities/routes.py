@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from tracker.domain.periods import period_of
 from tracker.domain.validation import ValidationError
 from tracker.models import Activity, Unit
-from tracker.services import access, activities, activity_kinds, clock, org
+from tracker.services import access, activities, activity_kinds, clock, org, rankings
 from tracker.web import params
 
 bp = Blueprint("activities", __name__, url_prefix="/activities")
@@ -132,17 +132,29 @@ def edit(activity_id: int):
     return _form(unit, activity, values, errors)
 
 
+PICKER_ROWS = 500  # members listed to tick; a larger roster records its activities below
+
+
 def _form(unit: Unit, activity: Activity | None, values: dict, errors: dict):
     try:
         day = date.fromisoformat(values["date"])
     except ValueError:
         day = clock.today()
+    roster = activities.eligible_count(unit, day)
+    if roster <= PICKER_ROWS:
+        members = activities.eligible_members(unit, day)
+    else:  # only those already ticked, so that saving keeps them
+        chosen = rankings.member_names(values["attendees"])
+        members = [chosen[i] for i in values["attendees"] if i in chosen]
     return render_template(
         "activities/form.html",
         unit=unit,
         activity=activity,
         kinds=activity_kinds.kinds(),
-        members=activities.eligible_members(unit, day),
+        members=members,
+        roster=roster,
+        listed_all=roster <= PICKER_ROWS,
+        children=org.children(unit),
         values=values,
         errors=errors,
     ), (422 if errors else 200)
