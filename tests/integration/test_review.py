@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.charts.conftest import put_week
 from tests.conftest import csrf_token, login
+from tracker.charts import review_pdf
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Adjustment, AuditEntry
@@ -119,3 +120,27 @@ def test_a_bad_quarter_is_a_clear_error(client, org):
     login(client, "admin")
     r = client.get("/review/quarterly", query_string={"unit": org.b1.id, "quarter": "2026-Q5"})
     assert r.status_code == 400
+
+
+def test_a_large_unit_lists_its_first_members_and_awards_and_says_how_many(
+    client, org, monkeypatch
+):
+    put_week(org)
+    q = review.parse_quarter(Q4)
+    review.redeem(org.admin, org.party, q, {org.m1.id: 10, org.m2.id: 5, org.m3.id: 3}, "先进")
+    full = review.build(org.admin, org.party, q)
+    monkeypatch.setattr(review, "LISTED", 2)
+    r = review.build(org.admin, org.party, q)
+    assert r.members == full.members[:2] and r.ranked == len(full.members) == 5
+    assert r.members_met == full.members_met and len(r.below) == len(full.below) == 5
+    assert r.adjustments == full.adjustments[:2] and r.adjustments_total == 3
+    # The PDF names every award, listed or not, and says the list is cut.
+    texts = list(review_pdf.review_texts(r, None, "生成于 今天"))
+    assert "一排名 · 党员（前 2 名，共 5 人）" in texts
+    assert "共 3 条，按日期列出前 2 条" in texts
+    assert "李一 +10、王二 +5、赵三 +3" in texts
+    login(client, "admin")
+    page = client.get(f"/review/quarterly?unit={org.party.id}&quarter={Q4}").get_data(as_text=True)
+    assert "共 5 人，这里列出前 2 名" in page and "/exports/members.xlsx?" in page
+    assert "共 3 条，这里按日期列出前 2 条" in page
+    assert len(re.findall(r'<td class="num">\d+</td><td class="num">\d+</td><td>', page)) == 2

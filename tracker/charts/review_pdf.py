@@ -116,12 +116,16 @@ def review_figures(review, trend: TrendChart | None, stamp: str) -> list[Figure]
             [0.07, 0.36, 0.08, 0.09, 0.11, 0.1, 0.07],
         )
     pages.gap()
-    title = (
-        "一排名 · 党员（全体）"
-        if review.leader
-        else f"一排名 · 党员（前 {len(review.members)} 名）"
-    )
+    listed = len(review.members)
+    if review.leader and listed == review.ranked:
+        title = "一排名 · 党员（全体）"
+    elif review.leader:
+        title = f"一排名 · 党员（前 {listed} 名，共 {review.ranked:,} 人）"
+    else:
+        title = f"一排名 · 党员（前 {listed} 名）"
     pages.text(title, 12, bold=True)
+    if review.leader and listed < review.ranked:
+        pages.text("每个人的名次见本季度个人学习榜导出表，也可以查看下级单位的讲评。", 9, GREY)
     headers = ["名次", "姓名", "所在单位", "积分", "目标"]
     widths = [0.07, 0.14, 0.4, 0.1, 0.1]
     if review.leader:
@@ -130,6 +134,9 @@ def review_figures(review, trend: TrendChart | None, stamp: str) -> list[Figure]
     pages.table(headers, [_member_row(r, review.leader) for r in review.members], widths)
     pages.gap()
     pages.text("一通报 · 奖励与扣减", 12, bold=True)
+    if len(review.adjustments) < review.adjustments_total:
+        shown = f"共 {review.adjustments_total:,} 条，按日期列出前 {len(review.adjustments)} 条"
+        pages.text(shown, 9, GREY)
     if review.adjustments:
         pages.table(
             ["日期", "姓名", "分值", "理由"],
@@ -147,9 +154,8 @@ def review_figures(review, trend: TrendChart | None, stamp: str) -> list[Figure]
         pages.text("（书记尚未填写讲评）", 9, GREY)
     pages.gap()
     pages.text("一兑现", 12, bold=True)
-    if review.awards:
-        names = {r.member_id: r.name for r in review.members}
-        pages.text("、".join(f"{names.get(m, m)} +{p}" for m, p in review.awards.items()), 9.5)
+    if review.awarded:
+        pages.text("、".join(f"{name} +{points}" for name, points in review.awarded), 9.5)
     else:
         pages.text("（尚未兑现）", 9, GREY)
     figures = list(pages.figures)

@@ -21,6 +21,7 @@ from . import access, adjustments, audit, boards, clock, org, rankings, tx
 
 MAX_COMMENT = 2000
 TOP_MEMBERS = 10
+LISTED = boards.LEADER_ROWS  # members (and awards or deductions) a review lists at most
 
 
 @dataclass
@@ -37,11 +38,13 @@ class Review:
     quarter: Period
     leader: bool  # the leader's version: who is below target, and the 兑现 form
     units: list[dict]
-    members: list[boards.MemberRow]
+    members: list[boards.MemberRow]  # the leader's version: the first ``LISTED``
+    ranked: int  # members ranked: the leader's version lists all of them if there are few
     roster: int
     members_met: int
     units_met: int | None
-    adjustments: list[AdjustmentRow]
+    adjustments: list[AdjustmentRow]  # the first ``LISTED`` of ``adjustments_total``
+    adjustments_total: int
     comment: str
     comment_by: str | None
     comment_at: datetime | None
@@ -72,11 +75,14 @@ def build(viewer, unit: Unit, quarter: Period, *, public: bool = False) -> Revie
     leader = view.full and not public
     units = boards.unit_board(viewer, quarter, unit, "avg") if org.children(unit) else []
     met = [r for r in view.rows if r.below_target is False]
-    members = view.rows if leader else view.rows[:TOP_MEMBERS]
+    # A province's root ranks 100,000 members: the review lists the first few hundred (a
+    # PDF of thousands of pages helps nobody); the ranking export holds every one.
+    members = view.rows[:LISTED] if leader else view.rows[:TOP_MEMBERS]
     if not leader:
         members = [r for r in members if r.below_target is False]
     record = _record(unit, quarter)
     awards = _awards(record)
+    given = _adjustments(unit, quarter)  # awards and deductions
     names = rankings.member_names(list(awards))
     return Review(
         unit=unit,
@@ -84,10 +90,12 @@ def build(viewer, unit: Unit, quarter: Period, *, public: bool = False) -> Revie
         leader=leader,
         units=units if leader else [dict(u, below_target=None) for u in units],
         members=members,
+        ranked=len(view.rows),
         roster=view.roster_size,
         members_met=len(met),
         units_met=(sum(1 for u in units if u["below_target"] is False) if units else None),
-        adjustments=_adjustments(unit, quarter),
+        adjustments=given[:LISTED],
+        adjustments_total=len(given),
         comment=record.comment if record else "",
         comment_by=_name(record.updated_by) if record else None,
         comment_at=record.updated_at if record else None,
