@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -141,7 +142,10 @@ def test_many_reports_from_one_token_in_a_burst(org, client):
     assert row.detail["writes"] == 20
 
 
-def test_a_scan_finds_the_same_flags_as_the_report_path(org, app, client):
+@pytest.mark.parametrize("stream_rows", [10_000, 1], ids=["one-batch", "row-by-row"])
+def test_a_scan_finds_the_same_flags_as_the_report_path(org, app, client, monkeypatch, stream_rows):
+    scan_module = importlib.import_module("tracker.services.fairplay.scan")  # not the function
+    monkeypatch.setattr(scan_module, "STREAM_ROWS", stream_rows)
     ordinary_history(app, org.m2)
     for i in range(7):
         day = START + timedelta(days=i)

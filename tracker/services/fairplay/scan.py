@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -15,6 +17,8 @@ from tracker.models import AuditEntry, DailyReport, FairPlayFlag, TokenWrite
 from tracker.services import rules, tx
 
 from .checks import TH, aware, check_evidence, day_max_of, lifted_locks, raise_flag, raise_max_run
+
+STREAM_ROWS = 10_000
 
 
 def scan(start: date, end: date) -> dict[str, int]:
@@ -67,21 +71,23 @@ def _scan_totals(start: date, end: date) -> None:
             tops[day] = day_max_of(versions, day)
         return tops[day]
 
-    by_member: dict[int, dict[date, int]] = defaultdict(dict)
-    for member_id, day, total in db.session.execute(
+    rows = db.session.execute(
         select(DailyReport.member_id, DailyReport.day, DailyReport.total)
         .where(
             DailyReport.day >= start - timedelta(days=TH.spike_history_days),
             DailyReport.day <= end,
         )
         .order_by(DailyReport.member_id, DailyReport.day)
-    ):
-        by_member[member_id][day] = total
-    for member_id, totals in by_member.items():
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    # One member at a time: a province's 90 days and their history are 12 million rows.
+    runs, spikes = [], []
+    for member_id, group in groupby(rows, key=itemgetter(0)):
+        totals = {day: total for _, day, total in group}
         days = {d: (t, top(d)) for d, t in totals.items()}
         for run in domain.max_runs(days, TH.max_streak_days):
             if run.end >= start:
-                raise_max_run(member_id, run)
+                runs.append((member_id, run))
         for day, total in totals.items():
             if day < start or total <= 0:
                 continue
@@ -92,13 +98,11 @@ def _scan_totals(start: date, end: date) -> None:
             ]
             usual = domain.is_spike(total, history, TH)
             if usual is not None:
-                raise_flag(
-                    member_id,
-                    "spike",
-                    day.isoformat(),
-                    day,
-                    {"total": total, "usual": round(usual, 1)},
-                )
+                spikes.append((member_id, day, {"total": total, "usual": round(usual, 1)}))
+    for member_id, run in runs:  # written once the rows are read: flags are few
+        raise_max_run(member_id, run)
+    for member_id, day, detail in spikes:
+        raise_flag(member_id, "spike", day.isoformat(), day, detail)
 
 
 def _scan_audit(start: date, end: date) -> None:
@@ -106,9 +110,15 @@ def _scan_audit(start: date, end: date) -> None:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     lifted = [(lock_id, s, e, datetime.fromisoformat(at)) for lock_id, s, e, at in lifted_locks()]
     first: dict[str, datetime] = {}
+    # A day's entries are written on or after that day (no report is for a day to come), so
+    # the log before the window, two days early for any time zone, holds none of its days.
+    since = datetime.combine(start - timedelta(days=2), time(), UTC)
     for entity_id, at, action, before in db.session.execute(
         select(AuditEntry.entity_id, AuditEntry.at, AuditEntry.action, AuditEntry.before)
-        .where(AuditEntry.action.in_(("report.put", "report.import")))
+        .where(
+            AuditEntry.action.in_(("report.put", "report.import")),
+            AuditEntry.at >= since,
+        )
         .order_by(AuditEntry.at, AuditEntry.id)
     ):
         member_text, _, day_text = entity_id.partition(":")
