@@ -263,3 +263,19 @@ def test_imported_history_and_edits_of_imported_days_are_no_back_fill(org, app):
     reports.put(org.leader, org.m1, TODAY - timedelta(days=5), ReportInput(total=25))
     fairplay.scan(TODAY - timedelta(days=30), TODAY)
     assert kinds(org.m1) == {"backfill"}
+
+
+@pytest.mark.parametrize("earliest", [28, 27], ids=["first-at-the-edge", "first-inside"])
+def test_a_scan_looks_at_exactly_the_four_weeks_before_a_spike(org, earliest):
+    spike_day = TODAY - timedelta(days=1)
+    reports.put(org.leader, org.m1, spike_day - timedelta(days=29), ReportInput(total=40))
+    for n in range(earliest, earliest - 7, -1):  # seven ordinary days, the first `earliest` back
+        reports.put(org.leader, org.m1, spike_day - timedelta(days=n), ReportInput(total=8))
+    reports.put(org.leader, org.m1, spike_day, ReportInput(total=30))  # usual 8: a spike
+    db.session.execute(delete(FairPlayFlag))
+    db.session.commit()
+    fairplay.scan(spike_day - timedelta(days=3), TODAY)
+    spikes = {key for _, kind, key in flags(org.m1) if kind == "spike"}
+    # The 40 points 29 days before are outside the four weeks (with them the usual day would
+    # be 12, and 30 no spike); all seven ordinary days are inside (six would be too few).
+    assert spikes == {spike_day.isoformat()}

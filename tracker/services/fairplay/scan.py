@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -88,14 +89,13 @@ def _scan_totals(start: date, end: date) -> None:
         for run in domain.max_runs(days, TH.max_streak_days):
             if run.end >= start:
                 runs.append((member_id, run))
-        for day, total in totals.items():
+        dates, values = list(totals), list(totals.values())  # by day, each once
+        for i, (day, total) in enumerate(totals.items()):
             if day < start or total <= 0:
                 continue
-            history = [
-                t
-                for d, t in totals.items()
-                if day - timedelta(days=TH.spike_history_days) <= d < day
-            ]
+            # The days of the four weeks before: a slice of the sorted days, not a pass
+            # over all of them for each day (90 days took 21 s for 2,000 members).
+            history = values[bisect_left(dates, day - timedelta(days=TH.spike_history_days)) : i]
             usual = domain.is_spike(total, history, TH)
             if usual is not None:
                 spikes.append((member_id, day, {"total": total, "usual": round(usual, 1)}))
