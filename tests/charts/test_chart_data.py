@@ -8,6 +8,7 @@ import pytest
 
 from tracker import charts
 from tracker.charts import data
+from tracker.domain.periods import period_of
 from tracker.services import boards, rankings
 
 
@@ -113,3 +114,34 @@ def test_trend_averages_are_those_of_ranking_every_member_week_by_week(org, week
         assert trend.subject_values == [average(w, unit) for w in weeks], unit.name
         assert trend.parent_values == [average(w, unit.parent) for w in weeks], unit.name
     assert any(trend.subject_values)
+
+
+@pytest.mark.parametrize("rows, shown", [(500, 30), (3, 1), (2, 2), (4, 1)])
+def test_a_leaders_member_chart_is_that_of_ranking_every_member(
+    org, week, monkeypatch, rows, shown
+):
+    """Read from the board's first rows and the count of who met the target, as ranking the
+    whole roster would draw it: the bars below target, and how many more there are."""
+    from tracker.services import adjustments
+    from tracker.services import org as org_service
+
+    adjustments.give(org.admin, org.m1, week.start + timedelta(days=2), -300, "扣减")
+    org_service.move_member(org.m2, org.b2, week.start + timedelta(days=4), actor_id=org.admin.id)
+    monkeypatch.setattr(boards, "LEADER_ROWS", rows)
+    monkeypatch.setattr(data, "MAX_BELOW", shown)
+    compared = 0
+    for unit in (org.root, org.party, org.b1, org.b2):
+        for period in (week, week.previous(), period_of("month", week.start)):
+            for limit in (1, 2):
+                whole = boards.member_board(org.admin, period, unit, every_row=True)
+                top = whole.rows[:limit]
+                below = [r for r in whole.rows[limit:] if r.below_target]
+                expected = [(r.name, r.rank, r.below_target) for r in [*top, *below[:shown]]]
+                more = len(below) - shown
+                chart = charts.member_chart(org.admin, period, unit, limit=limit)
+                assert [(b.label, b.rank, b.below) for b in chart.bars] == expected
+                assert chart.note == (f"另有 {more} 名党员未达标，见导出表" if more > 0 else "")
+                compared += more > 0
+    # Some with a note, where members beyond the bars were counted (not at 30 bars: five
+    # members in all).
+    assert compared >= 3 or shown == 30

@@ -77,6 +77,9 @@ organisations = st.fixed_dictionaries(
 
 
 def wipe() -> None:
+    # End the read transaction first, as writes do (``tx.write``): roster stats are kept by a
+    # connection of their own, and a write on SQLite cannot begin from an older snapshot.
+    db.session.commit()
     for model in (
         AuditEntry,
         FairPlayFlag,
@@ -216,6 +219,14 @@ class World:
             }
         return out
 
+    def met_target(self, period, top: Unit) -> int:
+        """Members with points at least the daily target times their days so far."""
+        return sum(
+            1
+            for f in self.facts(period, top).values()
+            if f["points"] >= rankings.period_target(f["active"])
+        )
+
     def member_ranks(self, period, top: Unit) -> dict[int, tuple[int, int]]:
         facts = self.facts(period, top)
         return {
@@ -285,6 +296,8 @@ def test_rollup_rankings_equal_brute_force_for_every_period_subtree_and_metric(
                 board = rankings.member_board(period, unit)
                 got = {s.member_id: (s.points, s.rank) for s in board.standings}
                 assert got == world.member_ranks(period, unit), (kind, period, unit.name)
+                met = world.met_target(period, unit) if period.start <= TODAY else None
+                assert rankings.met_target(period, unit, TODAY) == met, (kind, unit.name)
                 previous = world.member_ranks(period.previous(), unit)
                 for s in board.standings:
                     expected = (

@@ -24,13 +24,13 @@ def test_the_review_ranks_members_and_counts_targets(org):
     assert [m.name for m in r.members][:3] == ["李一", "赵三", "王二"]
     assert r.roster == 5 and r.members_met == 0  # a week's points are far from a quarter's target
     assert [u["name"] for u in r.units] == ["第二支部", "第一支部"]
-    assert len(r.below) == 5
+    assert r.below == 5
 
 
 def test_the_public_review_lists_nobody_below_target(org):
     put_week(org)
     r = review.build(org.admin, org.party, review.parse_quarter(Q4), public=True)
-    assert r.members == [] and r.below == [] and not r.leader
+    assert r.members == [] and r.below == 0 and not r.leader
     assert all(u["below_target"] is None for u in r.units)
 
 
@@ -131,8 +131,11 @@ def test_a_large_unit_lists_its_first_members_and_awards_and_says_how_many(
     full = review.build(org.admin, org.party, q)
     monkeypatch.setattr(review, "LISTED", 2)
     r = review.build(org.admin, org.party, q)
-    assert r.members == full.members[:2] and r.ranked == len(full.members) == 5
-    assert r.members_met == full.members_met and len(r.below) == len(full.below) == 5
+    assert r.members == full.members[:2] and r.roster == len(full.members) == 5
+    assert r.members_met == full.members_met and r.below == full.below == 5
+    # Before a quarter begins everyone's target is zero: all are counted as having met it.
+    ahead = review.build(org.admin, org.party, review.parse_quarter("2027-Q1"))
+    assert (ahead.members_met, ahead.below) == (5, 0)
     assert r.adjustments == full.adjustments[:2] and r.adjustments_total == 3
     # The PDF names every award, listed or not, and says the list is cut.
     texts = list(review_pdf.review_texts(r, None, "生成于 今天"))

@@ -149,15 +149,21 @@ def unit_chart(viewer, period: Period, parent: Unit, metric: str = "avg") -> Bar
 
 def member_chart(viewer, period: Period, unit: Unit, limit: int = 10) -> BarChart:
     """The top ``limit`` members of a unit; a leader's version adds everyone below target."""
-    # A leader's chart counts everyone below target, so it ranks every member.
-    view = boards.member_board(viewer, period, unit, limit=limit, every_row=True)
+    view = boards.member_board(viewer, period, unit, limit=limit)
     rows = [r for r in view.rows[:limit] if r.member_id is not None]
     note = ""
-    if view.full:
+    if view.full:  # a leader's board: its first rows, and how many are below target in all
         below = [r for r in view.rows[limit:] if r.below_target]
+        met = rankings.met_target(period, unit, clock.today())
+        if met is None or (len(below) < MAX_BELOW and len(view.rows) < view.roster_size):
+            view = boards.member_board(viewer, period, unit, limit=limit, every_row=True)
+            below = [r for r in view.rows[limit:] if r.below_target]
+            more = len(below) - MAX_BELOW
+        else:  # everyone below target, less those among the top rows
+            more = view.roster_size - met - sum(1 for r in rows if r.below_target) - MAX_BELOW
         rows += below[:MAX_BELOW]
-        if len(below) > MAX_BELOW:
-            note = f"另有 {len(below) - MAX_BELOW} 名党员未达标，见导出表"
+        if more > 0:
+            note = f"另有 {more} 名党员未达标，见导出表"
     target = float(rankings.period_target(_elapsed_days(period)))
     bars = [
         Bar(

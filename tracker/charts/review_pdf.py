@@ -117,14 +117,14 @@ def review_figures(review, trend: TrendChart | None, stamp: str) -> list[Figure]
         )
     pages.gap()
     listed = len(review.members)
-    if review.leader and listed == review.ranked:
+    if review.leader and listed == review.roster:
         title = "一排名 · 党员（全体）"
     elif review.leader:
-        title = f"一排名 · 党员（前 {listed} 名，共 {review.ranked:,} 人）"
+        title = f"一排名 · 党员（前 {listed} 名，共 {review.roster:,} 人）"
     else:
         title = f"一排名 · 党员（前 {listed} 名）"
     pages.text(title, 12, bold=True)
-    if review.leader and listed < review.ranked:
+    if review.leader and listed < review.roster:
         pages.text("每个人的名次见本季度个人学习榜导出表，也可以查看下级单位的讲评。", 9, GREY)
     headers = ["名次", "姓名", "所在单位", "积分", "目标"]
     widths = [0.07, 0.14, 0.4, 0.1, 0.1]

@@ -226,6 +226,33 @@ def _unit_stats(
     return out
 
 
+def met_target(period: Period, unit: Unit, today: date) -> int | None:
+    """How many roster members of the subtree have met their target for the period so far
+    (points at least the daily target times their days on the roster), as ranking every
+    member counts them, without ranking them: 100,000 members took 3.5 s.
+
+    Everyone on the roster since the period began shares one target, so the score counts say
+    how many of all members reach it; only those who joined, left, moved or retired during
+    the period are looked at one by one. None before the period has begun, or with no daily
+    target (everyone's target is zero): rank them instead.
+    """
+    end = period.elapsed_end(today)
+    target = period_target(rosters.elapsed(period.start, period.end, period, today))
+    if end is None or target <= 0:
+        return None
+    met = standings_service.above_counts(period, unit, [target - 1], today)[target - 1]
+    partial = rosters.partial_members(period, unit, end)
+    active: dict[int, int] = defaultdict(int)  # on the roster: a day active in the subtree
+    for i in range(0, len(partial), 5_000):
+        for member_id, first, last in rosters.member_spans(period, unit, partial[i : i + 5_000]):
+            active[member_id] += rosters.elapsed(first, last, period, today)
+    points = standings_service.points_of(period, unit, list(active))
+    for member_id, days in active.items():
+        held = points.get(member_id, 0)
+        met += (held >= period_target(days)) - (held >= target)
+    return met
+
+
 def period_target(days: int) -> int:
     return current_app.config["DAILY_TARGET"] * days
 

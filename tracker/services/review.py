@@ -38,8 +38,7 @@ class Review:
     quarter: Period
     leader: bool  # the leader's version: who is below target, and the 兑现 form
     units: list[dict]
-    members: list[boards.MemberRow]  # the leader's version: the first ``LISTED``
-    ranked: int  # members ranked: the leader's version lists all of them if there are few
+    members: list[boards.MemberRow]  # the leader's version: the first ``LISTED`` of ``roster``
     roster: int
     members_met: int
     units_met: int | None
@@ -50,7 +49,7 @@ class Review:
     comment_at: datetime | None
     awards: dict[int, int] = field(default_factory=dict)  # member id → points already given
     awarded: list[tuple[str, int]] = field(default_factory=list)  # (name, points) for the report
-    below: list[boards.MemberRow] = field(default_factory=list)
+    below: int = 0  # members below target: told only in the leader's version
 
 
 def parse_quarter(key: str) -> Period:
@@ -71,12 +70,16 @@ def _require_leader(viewer, unit: Unit) -> None:
 def build(viewer, unit: Unit, quarter: Period, *, public: bool = False) -> Review:
     """The review as ``viewer`` (a leader of ``unit``) sees it; ``public`` drops the laggards."""
     _require_leader(viewer, unit)
-    view = boards.member_board(viewer, quarter, unit, every_row=True)
+    # A province's root has 100,000 members: the review lists the first few hundred (a PDF
+    # of thousands of pages helps nobody; the ranking export holds every one), read from the
+    # roll-ups like a leader's board, and counts who met the target without ranking them.
+    view = boards.member_board(viewer, quarter, unit)
     leader = view.full and not public
     units = boards.unit_board(viewer, quarter, unit, "avg") if org.children(unit) else []
-    met = [r for r in view.rows if r.below_target is False]
-    # A province's root ranks 100,000 members: the review lists the first few hundred (a
-    # PDF of thousands of pages helps nobody); the ranking export holds every one.
+    met = rankings.met_target(quarter, unit, clock.today())
+    if met is None:  # the quarter has not begun: everyone ranked
+        whole = boards.member_board(viewer, quarter, unit, every_row=True)
+        met = sum(1 for r in whole.rows if r.below_target is False)
     members = view.rows[:LISTED] if leader else view.rows[:TOP_MEMBERS]
     if not leader:
         members = [r for r in members if r.below_target is False]
@@ -90,9 +93,8 @@ def build(viewer, unit: Unit, quarter: Period, *, public: bool = False) -> Revie
         leader=leader,
         units=units if leader else [dict(u, below_target=None) for u in units],
         members=members,
-        ranked=len(view.rows),
         roster=view.roster_size,
-        members_met=len(met),
+        members_met=met,
         units_met=(sum(1 for u in units if u["below_target"] is False) if units else None),
         adjustments=given[:LISTED],
         adjustments_total=len(given),
@@ -101,7 +103,7 @@ def build(viewer, unit: Unit, quarter: Period, *, public: bool = False) -> Revie
         comment_at=record.updated_at if record else None,
         awards=awards,
         awarded=[(names[m].name, p) for m, p in awards.items()],
-        below=[r for r in view.rows if r.below_target] if leader else [],
+        below=view.roster_size - met if leader else 0,
     )
 
 

@@ -37,6 +37,32 @@ def spans(period: Period, unit: Unit) -> list[Span]:
     return list(_clipped(rows, period))
 
 
+def partial_members(period: Period, unit: Unit, end: date) -> list[int]:
+    """Members on the subtree's roster for the period who were not on it every day from its
+    start to ``end``: they joined, left, moved or retired in between. Everyone else on the
+    roster has the same days so far, and so the same target."""
+    start = sql_date(period.start)
+    rows = query(
+        "SELECT DISTINCT ms.member_id FROM membership ms JOIN unit u ON u.id = ms.unit_id "
+        "JOIN member m ON m.id = ms.member_id WHERE u.path >= ? AND u.path < ? "
+        "AND ms.valid_from <= ? AND (ms.valid_to IS NULL OR ms.valid_to >= ?) "
+        "AND m.active_from <= ? AND (m.active_to IS NULL OR m.active_to >= ?) "
+        "AND (ms.valid_from > ? OR ms.valid_to < ? OR m.active_from > ? OR m.active_to < ?)",
+        [
+            *path_range(unit),
+            sql_date(period.end),
+            start,
+            sql_date(period.end),
+            start,
+            start,
+            sql_date(end),
+            start,
+            sql_date(end),
+        ],
+    )
+    return sorted(member_id for (member_id,) in rows)
+
+
 def _clipped(rows: list[tuple], period: Period):
     """(member, unit path, first, last) of membership rows that overlap the period.
 

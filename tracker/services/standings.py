@@ -596,6 +596,15 @@ def _rows_of(period: Period, unit: Unit, member_ids: list[int]) -> tuple[str, li
     return f"{ROWS} AND {members}", [*_range(period, unit), *params]
 
 
+def points_of(period: Period, unit: Unit, member_ids: list[int]) -> dict[int, int]:
+    """Some members' points in the subtree for the period (members without a row: none)."""
+    out = {}
+    for i in range(0, len(member_ids), 5_000):
+        for member_id, points, _ in query(*_rows_of(period, unit, member_ids[i : i + 5_000])):
+            out[member_id] = points
+    return out
+
+
 def _standings(period: Period, unit: Unit, rows: list[tuple], ranks: list[int | None], today: date):
     """Standings for rows: active days, the change against last period, and the rank where
     ``ranks`` holds None. Two round trips: the rows' memberships, last period's points and
