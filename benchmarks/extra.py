@@ -515,6 +515,35 @@ def bench_reminders(results: list) -> None:
     )
 
 
+def bench_counts(results: list) -> None:
+    """How many members of the whole organisation met their target, for each period kind:
+    counted from the score counts (with members who joined, left or moved looked at one by
+    one) beside ranking every member, which is also the check that both counts agree."""
+    from tracker.services import rankings
+
+    root = org.root_unit()
+    for kind in ("week", "month", "quarter", "year"):
+        period = period_of(kind, TODAY - timedelta(days=1))
+        fast, met = timed(3, rankings.met_target, period, root, TODAY)
+
+        def plain(period=period):
+            board = rankings.member_board(period, root, TODAY)
+            return sum(
+                1 for s in board.standings if s.points >= rankings.period_target(s.active_days)
+            )
+
+        baseline, expected = timed(3, plain)
+        same = "" if met == expected else "  MISMATCH"
+        results.append(
+            show(
+                f"members who met the target · {kind} · root",
+                fast,
+                baseline,
+                f"{met} of them{same}; baseline: ranking every member ({expected})",
+            )
+        )
+
+
 def bench_exports(results: list) -> None:
     """An admin's export of the whole organisation's weekly member ranking: every member on
     the roster, one row each, as XLSX (streamed), beside the same table as CSV."""
@@ -655,7 +684,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        default="writes,charts,reminders,exports,import",
+        default="writes,charts,reminders,exports,import,counts",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args()
@@ -695,6 +724,8 @@ def main() -> int:
             bench_exports(results)
         if "import" in only:
             bench_import(results, args.import_rows, args.import_commit_rows)
+        if "counts" in only:
+            bench_counts(results)
     name = args.name or f"{args.scale}-{dialect}-extra"
     out = ROOT / "benchmarks" / "results" / f"{name}.json"
     out.write_text(
