@@ -264,3 +264,45 @@ def test_selections_and_planning_run_with_the_cycle_collector_paused(org, robots
     assert {what for what, _ in seen} == {"rank", "summary", "render", "plan"}
     assert not any(enabled for _, enabled in seen)
     assert gc.isenabled()
+
+
+def test_a_units_summary_is_that_of_ranking_every_member(org):
+    """The 通报's and the review reminder's figures come from the roll-ups, as ranking every
+    member of the subtree gives them: across a move, a retirement, zero days and awards."""
+    from datetime import timedelta
+
+    from tracker.domain.periods import period_of
+    from tracker.services import adjustments, rankings
+    from tracker.services import org as org_service
+    from tracker.services.reminders import selection
+
+    for back in range(0, 20):
+        day = TODAY - timedelta(days=back)
+        for i, member in enumerate((org.leader, org.m1, org.m2, org.m3)):
+            if (back + i) % 3:
+                reports.put(org.admin, member, day, ReportInput(total=(5 * back + 7 * i) % 23))
+    adjustments.give(org.admin, org.m3, TODAY - timedelta(days=4), -60, "扣减")
+    adjustments.give(org.admin, org.m1, TODAY - timedelta(days=9), 8, "奖励")
+    org_service.move_member(org.m2, org.b2, TODAY - timedelta(days=5), actor_id=org.admin.id)
+    org_service.set_active_dates(
+        org.leader, org.leader.active_from, TODAY - timedelta(days=3), actor_id=org.admin.id
+    )
+    compared = 0
+    for kind in ("week", "month", "quarter"):
+        for period in (period_of(kind, TODAY), period_of(kind, TODAY).previous()):
+            ranks = selection._UnitRanks(period, TODAY)
+            for unit in (org.root, org.party, org.b1, org.g1, org.b2):
+                got = selection.unit_summary(unit, period, TODAY, ranks)
+                board = rankings.member_board(period, unit, TODAY).standings
+                roster = len(board)
+                total = sum(s.points for s in board)
+                joined = sum(1 for s in board if s.reported_days > 0)
+                top = [s for s in board[:3] if s.points > 0]
+                names = rankings.member_names([s.member_id for s in top])
+                assert (got["roster"], got["total"]) == (roster, total), (kind, unit.name)
+                assert got["average"] == (f"{total / roster:.1f}" if roster else "0")
+                assert got["participation"] == (f"{joined * 100 // roster}%" if roster else "0%")
+                expected = [{"name": names[s.member_id].name, "points": s.points} for s in top]
+                assert got["top"] == expected, (kind, unit.name)
+                compared += roster > 0 and len(top) > 1
+    assert compared >= 10

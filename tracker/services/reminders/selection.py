@@ -211,12 +211,16 @@ class _UnitRanks:
 
 
 def unit_summary(unit: Unit, period: Period, today: date, ranks: _UnitRanks) -> dict:
-    """Aggregates and top learners of a unit's subtree: never a list of who fell short."""
-    board = rankings.member_board(period, unit, today=today)
-    roster = len(board.standings)
-    total = sum(s.points for s in board.standings)
-    participants = sum(1 for s in board.standings if s.reported_days > 0)
-    top_ids = [s.member_id for s in board.standings[:3] if s.points > 0]
+    """Aggregates and top learners of a unit's subtree: never a list of who fell short.
+
+    From the subtree totals, roster stats and the board's top three, as the dashboard reads
+    them: ranking every member for each unit made the quarterly reminder to the leaders of a
+    province's units rank its members once for every level above them.
+    """
+    stats = rankings.unit_figures([period], [unit], today)[unit.id][0]
+    roster, total, participants = stats.roster, stats.points, stats.participants
+    first = rankings.member_slice(period, unit, None, limit=3, around=0, today=today).top
+    top_ids = [s.member_id for s in first if s.points > 0]
     names = rankings.member_names(top_ids)
     anonymous = org_settings.anonymous_among(top_ids)  # the 通报 is read by other members
     standing = ranks.standing(unit)
@@ -237,7 +241,7 @@ def unit_summary(unit: Unit, period: Period, today: date, ranks: _UnitRanks) -> 
                 else names[s.member_id].name,
                 "points": s.points,
             }
-            for s in board.standings[:3]
+            for s in first
             if s.member_id in top_ids
         ],
     }
