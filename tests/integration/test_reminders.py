@@ -272,7 +272,7 @@ def test_a_units_summary_is_that_of_ranking_every_member(org):
     from datetime import timedelta
 
     from tracker.domain.periods import period_of
-    from tracker.services import adjustments, rankings
+    from tracker.services import adjustments, rankings, rosters
     from tracker.services import org as org_service
     from tracker.services.reminders import selection
 
@@ -288,10 +288,14 @@ def test_a_units_summary_is_that_of_ranking_every_member(org):
         org.leader, org.leader.active_from, TODAY - timedelta(days=3), actor_id=org.admin.id
     )
     compared = 0
+    units = [org.root, org.party, org.b1, org.g1, org.b2]
     for kind in ("week", "month", "quarter"):
         for period in (period_of(kind, TODAY), period_of(kind, TODAY).previous()):
+            # Rosters of nested units read together are those of each read alone.
+            together = rosters._computed(period, units, TODAY)
+            assert together == {u.id: rosters._computed(period, [u], TODAY)[u.id] for u in units}
             ranks = selection._UnitRanks(period, TODAY)
-            for unit in (org.root, org.party, org.b1, org.g1, org.b2):
+            for unit in units:
                 got = selection.unit_summary(unit, period, TODAY, ranks)
                 board = rankings.member_board(period, unit, TODAY).standings
                 roster = len(board)

@@ -15,3 +15,8 @@ def retired_conflict(
     if first >= retired_on:
         return f"“{name}”已撤销（{retired_on.isoformat()} 起），不能再有党员"
     return f"“{name}”自 {retired_on.isoformat()} 起撤销，此后不能再有党员"
+
+
+def path_ids(path: str) -> list[int]:
+    """The unit ids of a materialised path such as ``/1/4/9/``, root first."""
+    return [int(i) for i in path.strip("/").split("/") if i]

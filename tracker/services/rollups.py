@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from tracker.domain.periods import period_starts, periods_containing
+from tracker.domain.units import path_ids
 from tracker.extensions import db
 from tracker.models import (
     Adjustment,
@@ -135,7 +136,7 @@ def apply_many(changes: Iterable[Change]) -> int:
         return 0
     units = sorted({r[3] for r in rows})
     paths = dict(driver.query("SELECT id, path FROM unit"))
-    ancestry = [(unit_id, a) for unit_id in units for a in _path_ids(paths[unit_id])]
+    ancestry = [(unit_id, a) for unit_id in units for a in path_ids(paths[unit_id])]
     date_type = "DATE" if driver.is_postgres() else "TEXT"
     for statement in (
         "DROP TABLE IF EXISTS rollup_delta",
@@ -220,12 +221,7 @@ BULK_STATEMENTS = (
 
 def ancestor_ids(unit_id: int) -> list[int]:
     """The unit and every unit above it, from its materialised path."""
-    return _path_ids(driver.query("SELECT path FROM unit WHERE id = ?", [unit_id])[0][0])
-
-
-def _path_ids(path: str) -> list[int]:
-    """The unit ids of a materialised path such as ``/1/4/9/``, root first."""
-    return [int(i) for i in path.strip("/").split("/") if i]
+    return path_ids(driver.query("SELECT path FROM unit WHERE id = ?", [unit_id])[0][0])
 
 
 def rebuild_subtree(unit: Unit) -> None:
@@ -328,7 +324,7 @@ def fill_subtrees() -> None:
     ancestry = [
         (unit_id, ancestor)
         for unit_id, path in driver.query("SELECT id, path FROM unit")
-        for ancestor in _path_ids(path)
+        for ancestor in path_ids(path)
     ]
     connection = db.session.connection()
     # SQLite would read the table through its member index, finding each row by its key.

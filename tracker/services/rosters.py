@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tracker.domain.periods import Period, overlap_days
+from tracker.domain.units import path_ids
 from tracker.extensions import db
 from tracker.models import RosterStats, Unit
 
@@ -145,21 +146,35 @@ def roster_stats(
         known = memo.get((unit.id, period.kind, period.start, end, version))
         if unit.id not in out and known is not None:
             out[unit.id] = known
-    fresh = {}
-    for unit in units:
-        if unit.id in out:
-            continue
-        unit_spans = spans(period, unit)
-        fresh[unit.id] = (
-            len({member_id for member_id, *_ in unit_spans}),
-            sum(elapsed(first, last, period, today) for _, _, first, last in unit_spans),
-        )
+    fresh = _computed(period, [u for u in units if u.id not in out], today)
     if fresh:
         _store(period, end, version, fresh)
         for unit_id, value in fresh.items():
             memo[(unit_id, period.kind, period.start, end, version)] = value
         out.update(fresh)
     return out
+
+
+def _computed(period: Period, units: list[Unit], today: date) -> dict[int, tuple[int, int]]:
+    """Each unit's (roster size, active member-days elapsed), from its subtree's spans.
+
+    The spans of units nested in others are read once, with the outermost unit's: the review
+    reminder to the leaders of a province's 5,000 units read each member once for every
+    level above them.
+    """
+    wanted = {u.id: u for u in units}
+    members: dict[int, set[int]] = {unit_id: set() for unit_id in wanted}
+    active = dict.fromkeys(wanted, 0)
+    for top in units:
+        if any(a in wanted for a in path_ids(top.path)[:-1]):
+            continue  # read with the unit above it
+        for member_id, path, first, last in spans(period, top):
+            days = elapsed(first, last, period, today)
+            for unit_id in path_ids(path):
+                if unit_id in wanted:
+                    members[unit_id].add(member_id)
+                    active[unit_id] += days
+    return {unit_id: (len(members[unit_id]), active[unit_id]) for unit_id in wanted}
 
 
 def roster_statement(period: Period, units: list[Unit], today: date) -> tuple[str, list]:
@@ -204,16 +219,17 @@ def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, 
         }
         for unit_id, (roster, active) in sorted(stats.items())
     ]
-    stmt = insert(RosterStats).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["unit_id", "kind", "period_start"],
-        set_={
-            "elapsed_end": stmt.excluded.elapsed_end,
-            "version": stmt.excluded.version,
-            "roster": stmt.excluded.roster,
-            "active_days": stmt.excluded.active_days,
-        },
-    )
     with db.engine.connect().execution_options(tracker_write=True) as conn:
-        conn.execute(stmt)
+        for i in range(0, len(rows), 1_000):  # under every driver's limit of parameters
+            stmt = insert(RosterStats).values(rows[i : i + 1_000])
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["unit_id", "kind", "period_start"],
+                set_={
+                    "elapsed_end": stmt.excluded.elapsed_end,
+                    "version": stmt.excluded.version,
+                    "roster": stmt.excluded.roster,
+                    "active_days": stmt.excluded.active_days,
+                },
+            )
+            conn.execute(stmt)
         conn.commit()

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from tracker.domain.periods import Period, period_of
+from tracker.domain.ranking import UnitStats
 from tracker.extensions import db
 from tracker.models import DailyReport, LeaderRole, Member, Membership, PeriodPoints, Unit
 from tracker.models.reminders import ReminderChannel, ReminderPrefs
@@ -210,14 +211,22 @@ class _UnitRanks:
         return self.ranks.setdefault(unit_id, None)
 
 
-def unit_summary(unit: Unit, period: Period, today: date, ranks: _UnitRanks) -> dict:
+def unit_summary(
+    unit: Unit,
+    period: Period,
+    today: date,
+    ranks: _UnitRanks,
+    stats: UnitStats | None = None,
+) -> dict:
     """Aggregates and top learners of a unit's subtree: never a list of who fell short.
 
     From the subtree totals, roster stats and the board's top three, as the dashboard reads
     them: ranking every member for each unit made the quarterly reminder to the leaders of a
-    province's units rank its members once for every level above them.
+    province's units rank its members once for every level above them. ``stats``: the unit's,
+    read beside other units' (``rankings.unit_figures``).
     """
-    stats = rankings.unit_figures([period], [unit], today)[unit.id][0]
+    if stats is None:
+        stats = rankings.unit_figures([period], [unit], today)[unit.id][0]
     roster, total, participants = stats.roster, stats.points, stats.participants
     first = rankings.member_slice(period, unit, None, limit=3, around=0, today=today).top
     top_ids = [s.member_id for s in first if s.points > 0]
@@ -247,6 +256,14 @@ def unit_summary(unit: Unit, period: Period, today: date, ranks: _UnitRanks) -> 
     }
 
 
+def _figures(period: Period, units: list[Unit], today: date) -> dict[int, UnitStats]:
+    """The units' figures at once: the rosters of units nested in others are read together.
+    Last period's rosters too, which their ranks among their siblings compare with."""
+    distinct = list({u.id: u for u in units}.values())
+    figures = rankings.unit_figures([period, period.previous()], distinct, today)
+    return {unit_id: stats[0] for unit_id, stats in figures.items()}
+
+
 @collector.paused()
 def weekly(day: date) -> tuple[Period, list[tuple[ReminderChannel, Unit, dict]]]:
     """The 通报 of the week before ``day``'s week, one per enabled unit channel."""
@@ -255,16 +272,19 @@ def weekly(day: date) -> tuple[Period, list[tuple[ReminderChannel, Unit, dict]]]
         return week, []
     root = org.root_unit()
     ranks = _UnitRanks(week, day)
-    out = []
+    channels = []
     for channel in db.session.execute(
         select(ReminderChannel)
         .where(ReminderChannel.enabled, ReminderChannel.kind != "inapp")
         .order_by(ReminderChannel.id)
     ).scalars():
         unit = org.get_unit(channel.unit_id) if channel.unit_id else root
-        if unit is None:
-            continue
-        variables = unit_summary(unit, week, day, ranks)
+        if unit is not None:
+            channels.append((channel, unit))
+    figures = _figures(week, [unit for _, unit in channels], day)
+    out = []
+    for channel, unit in channels:
+        variables = unit_summary(unit, week, day, ranks, figures[unit.id])
         variables["week"] = week.key
         out.append((channel, unit, variables))
     return week, out
@@ -286,12 +306,13 @@ def quarterly(day: date) -> tuple[Period, list[Recipient]]:
         .order_by(Member.id, Unit.id)
     ).all()
     prefs = _prefs([m.id for m, _ in rows])
+    figures = _figures(quarter, [unit for _, unit in rows], day)
     out = []
     for member, unit in rows:
         p = prefs.get(member.id)
         if p is not None and policy.on_leave(day, p.leave_from, p.leave_to):
             continue
-        summary = unit_summary(unit, quarter, day, ranks)
+        summary = unit_summary(unit, quarter, day, ranks, figures[unit.id])
         channel, address = "inapp", ""
         if p is not None and p.channel == "email" and p.email:
             channel, address = "email", p.email
