@@ -165,15 +165,18 @@ def _computed(period: Period, units: list[Unit], today: date) -> dict[int, tuple
     wanted = {u.id: u for u in units}
     members: dict[int, set[int]] = {unit_id: set() for unit_id in wanted}
     active = dict.fromkeys(wanted, 0)
+    owners: dict[str, list[int]] = {}  # a unit's path: the wanted units it lies in
     for top in units:
         if any(a in wanted for a in path_ids(top.path)[:-1]):
             continue  # read with the unit above it
         for member_id, path, first, last in spans(period, top):
+            within = owners.get(path)
+            if within is None:
+                within = owners[path] = [a for a in path_ids(path) if a in wanted]
             days = elapsed(first, last, period, today)
-            for unit_id in path_ids(path):
-                if unit_id in wanted:
-                    members[unit_id].add(member_id)
-                    active[unit_id] += days
+            for unit_id in within:
+                members[unit_id].add(member_id)
+                active[unit_id] += days
     return {unit_id: (len(members[unit_id]), active[unit_id]) for unit_id in wanted}
 
 
