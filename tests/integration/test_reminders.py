@@ -290,10 +290,14 @@ def test_a_units_summary_is_that_of_ranking_every_member(org):
     compared = 0
     units = [org.root, org.party, org.b1, org.g1, org.b2]
     for kind in ("week", "month", "quarter"):
-        for period in (period_of(kind, TODAY), period_of(kind, TODAY).previous()):
-            # Rosters of nested units read together are those of each read alone.
-            together = rosters._computed(period, units, TODAY)
-            assert together == {u.id: rosters._computed(period, [u], TODAY)[u.id] for u in units}
+        periods = [period_of(kind, TODAY), period_of(kind, TODAY).previous()]
+        # Rosters of nested units and several periods read together are those of each unit
+        # and period read alone.
+        together = rosters._computed(periods, units, TODAY)
+        assert together == [
+            {u.id: rosters._computed([p], [u], TODAY)[0][u.id] for u in units} for p in periods
+        ]
+        for period in periods:
             ranks = selection._UnitRanks(period, TODAY)
             for unit in units:
                 got = selection.unit_summary(unit, period, TODAY, ranks)

@@ -208,9 +208,9 @@ def _unit_stats(
         statements.append(rosters.roster_statement(period, children, today))
     results = driver.query_each(statements)
     out = []
-    for period, totals_rows, roster_rows in zip(periods, results[::2], results[1::2], strict=True):
+    rosters_each = rosters.roster_stats_each(periods, children, today, rows_each=results[1::2])
+    for totals_rows, roster in zip(results[::2], rosters_each, strict=True):
         totals = {unit_id: (p, r, n) for unit_id, p, r, n in totals_rows}
-        roster = rosters.roster_stats(period, children, today, rows=roster_rows)
         stats = {}
         for c in children:
             points, reported, participants = totals.get(c.id, (0, 0, 0))

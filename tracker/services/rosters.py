@@ -28,14 +28,18 @@ SELECT_SPANS = (
 
 def spans(period: Period, unit: Unit) -> list[Span]:
     """(member, unit path, first, last): days in the period active and belonging to the subtree."""
-    start, end = sql_date(period.start), sql_date(period.end)
-    rows = query(
+    return list(_clipped(_overlapping(unit, period.start, period.end), period))
+
+
+def _overlapping(unit: Unit, first: date, last: date) -> list[tuple]:
+    """The subtree's membership rows (with paths and active dates) that overlap these days."""
+    start, end = sql_date(first), sql_date(last)
+    return query(
         f"{SELECT_SPANS} WHERE u.path >= ? AND u.path < ? AND ms.valid_from <= ? "
         "AND (ms.valid_to IS NULL OR ms.valid_to >= ?) AND m.active_from <= ? "
         "AND (m.active_to IS NULL OR m.active_to >= ?)",
         [*path_range(unit), end, start, end, start],
     )
-    return list(_clipped(rows, period))
 
 
 def partial_members(period: Period, unit: Unit, end: date) -> list[int]:
@@ -133,51 +137,81 @@ def roster_stats(
 
     ``rows``: what ``roster_statement`` read, where the caller ran it beside other statements.
     """
+    return roster_stats_each([period], units, today, rows_each=None if rows is None else [rows])[0]
+
+
+def roster_stats_each(
+    periods: list[Period],
+    units: list[Unit],
+    today: date,
+    *,
+    rows_each: list[list[tuple]] | None = None,
+) -> list[dict[int, tuple[int, int]]]:
+    """``roster_stats`` for several periods: those not kept are computed from one read of the
+    memberships (a unit's 12-week trend read its subtree's twelve times, 3 s at the root).
+
+    ``rows_each``: what ``roster_statement`` read for each period.
+    """
     if not units:
-        return {}
-    end = _elapsed_end(period, today)
-    if rows is None:
-        rows = query(*roster_statement(period, units, today))
-    version = rows[0][0]
-    out = {unit_id: (roster, active) for _, unit_id, roster, active in rows if unit_id}
+        return [{} for _ in periods]
+    if rows_each is None:
+        rows_each = [query(*roster_statement(p, units, today)) for p in periods]
     # Computed earlier in this session's transaction, whose snapshot may not show the stored row.
     memo = db.session.info.setdefault("roster_stats", {})
-    for unit in units:
-        known = memo.get((unit.id, period.kind, period.start, end, version))
-        if unit.id not in out and known is not None:
-            out[unit.id] = known
-    fresh = _computed(period, [u for u in units if u.id not in out], today)
-    if fresh:
-        _store(period, end, version, fresh)
-        for unit_id, value in fresh.items():
-            memo[(unit_id, period.kind, period.start, end, version)] = value
-        out.update(fresh)
-    return out
+    outs, keys, lacking = [], [], []
+    for period, rows in zip(periods, rows_each, strict=True):
+        key = (period.kind, period.start, _elapsed_end(period, today), rows[0][0])
+        out = {unit_id: (roster, active) for _, unit_id, roster, active in rows if unit_id}
+        for unit in units:
+            known = memo.get((unit.id, *key))
+            if unit.id not in out and known is not None:
+                out[unit.id] = known
+        outs.append(out)
+        keys.append(key)
+        lacking.append([u.id for u in units if u.id not in out])
+    todo = [i for i, missing in enumerate(lacking) if missing]
+    if todo:
+        needed = {u.id: u for u in units if any(u.id in lacking[i] for i in todo)}
+        computed = _computed([periods[i] for i in todo], list(needed.values()), today)
+        for i, fresh in zip(todo, computed, strict=True):
+            fresh = {unit_id: fresh[unit_id] for unit_id in lacking[i]}
+            _, _, end, version = keys[i]
+            _store(periods[i], end, version, fresh)
+            for unit_id, value in fresh.items():
+                memo[(unit_id, *keys[i])] = value
+            outs[i].update(fresh)
+    return outs
 
 
-def _computed(period: Period, units: list[Unit], today: date) -> dict[int, tuple[int, int]]:
-    """Each unit's (roster size, active member-days elapsed), from its subtree's spans.
+def _computed(
+    periods: list[Period], units: list[Unit], today: date
+) -> list[dict[int, tuple[int, int]]]:
+    """For each period, each unit's (roster size, active member-days elapsed), from its
+    subtree's memberships, read once for all the periods.
 
-    The spans of units nested in others are read once, with the outermost unit's: the review
-    reminder to the leaders of a province's 5,000 units read each member once for every
-    level above them.
+    The memberships of units nested in others are read once, with the outermost unit's: the
+    review reminder to the leaders of a province's 5,000 units read each member once for
+    every level above them.
     """
-    wanted = {u.id: u for u in units}
-    members: dict[int, set[int]] = {unit_id: set() for unit_id in wanted}
-    active = dict.fromkeys(wanted, 0)
+    wanted = {u.id for u in units}
+    members: list[dict[int, set[int]]] = [{u: set() for u in wanted} for _ in periods]
+    active = [dict.fromkeys(wanted, 0) for _ in periods]
     owners: dict[str, list[int]] = {}  # a unit's path: the wanted units it lies in
+    first_day, last_day = min(p.start for p in periods), max(p.end for p in periods)
     for top in units:
         if any(a in wanted for a in path_ids(top.path)[:-1]):
             continue  # read with the unit above it
-        for member_id, path, first, last in spans(period, top):
-            within = owners.get(path)
-            if within is None:
-                within = owners[path] = [a for a in path_ids(path) if a in wanted]
-            days = elapsed(first, last, period, today)
-            for unit_id in within:
-                members[unit_id].add(member_id)
-                active[unit_id] += days
-    return {unit_id: (len(members[unit_id]), active[unit_id]) for unit_id in wanted}
+        rows = _overlapping(top, first_day, last_day)
+        for i, period in enumerate(periods):
+            for member_id, path, first, last in _clipped(rows, period):
+                within = owners.get(path)
+                if within is None:
+                    within = owners[path] = [a for a in path_ids(path) if a in wanted]
+                days = elapsed(first, last, period, today)
+                for unit_id in within:
+                    members[i][unit_id].add(member_id)
+                    active[i][unit_id] += days
+    return [{u: (len(members[i][u]), active[i][u]) for u in wanted} for i in range(len(periods))]
 
 
 def roster_statement(period: Period, units: list[Unit], today: date) -> tuple[str, list]:
