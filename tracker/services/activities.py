@@ -18,7 +18,7 @@ from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Activity, Adjustment, Attendance, Member, Membership, Unit
 
-from . import access, audit, clock, reports, rollups, tx
+from . import access, audit, clock, org, reports, rollups, tx
 from .activity_kinds import Kind, kind, kinds, store_defaults
 
 MAX_TITLE = 200
@@ -80,9 +80,7 @@ def _eligible(unit: Unit, day: date, *columns):
         .join(Membership, Membership.member_id == Member.id)
         .join(Unit, Unit.id == Membership.unit_id)
         .where(
-            Unit.path.startswith(unit.path),
-            Membership.valid_from <= day,
-            or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
+            *org.belongs(unit, day),
             Member.active_from <= day,
             or_(Member.active_to.is_(None), Member.active_to >= day),
         )

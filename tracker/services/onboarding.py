@@ -22,7 +22,7 @@ from tracker.extensions import db
 from tracker.models import Invitation, LoginFailure, Member, Membership, Unit
 from tracker.security import TooManyAttempts, hash_password
 
-from . import access, audit, clock, tx
+from . import access, audit, clock, org, tx
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed on a phone
 CODE_LENGTH = 8
@@ -227,10 +227,8 @@ def _pending_rows(unit: Unit):
         .join(Membership, Membership.member_id == Member.id)
         .join(Unit, Unit.id == Membership.unit_id)
         .where(
-            Unit.path.startswith(unit.path),
+            *org.belongs(unit, today),
             Member.password_hash.is_(None),
-            Membership.valid_from <= today,
-            or_(Membership.valid_to.is_(None), Membership.valid_to >= today),
             or_(Member.active_to.is_(None), Member.active_to >= today),
         )
     )

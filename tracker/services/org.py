@@ -103,6 +103,16 @@ def unit_dict(unit: Unit) -> dict:
     return {"id": unit.id, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}
 
 
+def belongs(unit: Unit, day: date) -> tuple:
+    """Conditions on a membership joined with its unit: it places its member in ``unit``'s
+    subtree on ``day``."""
+    return (
+        Unit.path.startswith(unit.path),
+        Membership.valid_from <= day,
+        or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
+    )
+
+
 def current_membership(member: Member, day: date | None = None) -> Membership | None:
     day = day or clock.today()
     return db.session.execute(

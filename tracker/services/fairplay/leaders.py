@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from tracker.domain import fairplay as domain
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import FairPlayFlag, Member, Membership, Unit
-from tracker.services import access, audit, clock, tx
+from tracker.services import access, audit, clock, org, tx
 
 from .checks import aware
 
@@ -59,11 +59,7 @@ def visible(actor: Member, unit: Unit, status: str = "open") -> list[FlagView]:
         .join(Member, Member.id == FairPlayFlag.member_id)
         .join(Membership, Membership.member_id == Member.id)
         .join(Unit, Unit.id == Membership.unit_id)
-        .where(
-            Unit.path.startswith(unit.path),
-            Membership.valid_from <= today,
-            or_(Membership.valid_to.is_(None), Membership.valid_to >= today),
-        )
+        .where(*org.belongs(unit, today))
         .order_by(FairPlayFlag.day.desc(), FairPlayFlag.id.desc())
     )
     if not actor.is_admin:
