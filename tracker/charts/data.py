@@ -154,8 +154,9 @@ def member_chart(viewer, period: Period, unit: Unit, limit: int = 10) -> BarChar
     note = ""
     if view.full:  # a leader's board: its first rows, and how many are below target in all
         below = [r for r in view.rows[limit:] if r.below_target]
-        met = rankings.met_target(period, unit, clock.today())
-        if met is None or (len(below) < MAX_BELOW and len(view.rows) < view.roster_size):
+        beyond = len(below) < MAX_BELOW and len(view.rows) < view.roster_size  # more to find
+        met = None if beyond else rankings.met_target(period, unit, clock.today())
+        if met is None:
             view = boards.member_board(viewer, period, unit, limit=limit, every_row=True)
             below = [r for r in view.rows[limit:] if r.below_target]
             more = len(below) - MAX_BELOW

@@ -90,10 +90,10 @@ def _require_lead(actor: Member, members: list[Member]) -> None:
             raise forbidden
 
 
-def _chunks(ids: list[int], size: int = 5_000) -> Iterator[list[int]]:
-    """Ids a few thousand at a time: a statement holds at most so many parameters."""
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
+def _chunks(values: list, size: int = 5_000) -> Iterator[list]:
+    """Values a few thousand at a time: a statement holds at most so many parameters."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 def issue(actor: Member, member: Member) -> Issued:
@@ -163,10 +163,9 @@ def _new_codes(count: int) -> list[str]:
             if code not in codes:
                 fresh.add(code)
         by_hash = {_digest(c): c for c in fresh}
-        hashes = list(by_hash)
-        for i in range(0, len(hashes), 5_000):
+        for chunk in _chunks(list(by_hash)):
             for (taken,) in db.session.execute(
-                select(Invitation.code_hash).where(Invitation.code_hash.in_(hashes[i : i + 5_000]))
+                select(Invitation.code_hash).where(Invitation.code_hash.in_(chunk))
             ):
                 fresh.discard(by_hash[taken])
         codes |= fresh
@@ -220,7 +219,8 @@ class PendingPage:
 
 
 def _pending_rows(unit: Unit):
-    """Members on the roster of ``unit``'s subtree today without a password, with their unit."""
+    """Members on the roster of ``unit``'s subtree today without a password, with their unit,
+    by unit and name."""
     today = clock.today()
     return (
         select(Member, Unit)
@@ -231,6 +231,7 @@ def _pending_rows(unit: Unit):
             Member.password_hash.is_(None),
             or_(Member.active_to.is_(None), Member.active_to >= today),
         )
+        .order_by(Unit.path, Member.name, Member.id)
     )
 
 
@@ -245,10 +246,9 @@ def pending(actor: Member, unit: Unit, *, page: int = 1) -> PendingPage:
     _require_unit(actor, unit)
     page = max(page, 1)
     rows = _pending_rows(unit)
-    total = db.session.execute(select(func.count()).select_from(rows.subquery())).scalar_one()
-    found = db.session.execute(
-        rows.order_by(Unit.path, Member.name, Member.id).limit(PAGE).offset((page - 1) * PAGE)
-    ).all()
+    counted = rows.order_by(None).subquery()
+    total = db.session.execute(select(func.count()).select_from(counted)).scalar_one()
+    found = db.session.execute(rows.limit(PAGE).offset((page - 1) * PAGE)).all()
     now = datetime.now(UTC)
     expiry = {
         inv.member_id: _aware(inv.expires_at)
@@ -261,14 +261,7 @@ def pending_all(actor: Member, unit: Unit) -> list[tuple[Member, Unit]]:
     """Every member of ``unit``'s subtree who has not activated, with their unit, for issuing
     codes to all of them (but the actor: nobody issues their own)."""
     _require_unit(actor, unit)
-    return [
-        (m, u)
-        for m, u in db.session.execute(
-            _pending_rows(unit)
-            .where(Member.id != actor.id)
-            .order_by(Unit.path, Member.name, Member.id)
-        )
-    ]
+    return [(m, u) for m, u in db.session.execute(_pending_rows(unit).where(Member.id != actor.id))]
 
 
 def members_by_id(actor: Member, ids: list[int]) -> list[Member]:

@@ -243,9 +243,8 @@ def met_target(period: Period, unit: Unit, today: date) -> int | None:
     met = standings_service.above_counts(period, unit, [target - 1], today)[target - 1]
     partial = rosters.partial_members(period, unit, end)
     active: dict[int, int] = defaultdict(int)  # on the roster: a day active in the subtree
-    for i in range(0, len(partial), 5_000):
-        for member_id, first, last in rosters.member_spans(period, unit, partial[i : i + 5_000]):
-            active[member_id] += rosters.elapsed(first, last, period, today)
+    for member_id, first, last in rosters.member_spans(period, unit, partial):
+        active[member_id] += rosters.elapsed(first, last, period, today)
     points = standings_service.points_of(period, unit, list(active))
     for member_id, days in active.items():
         held = points.get(member_id, 0)

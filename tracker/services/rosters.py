@@ -99,10 +99,13 @@ def path_range(unit: Unit) -> tuple[str, str]:
 
 
 def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tuple[int, date, date]]:
-    """(member, first, last) in the period, active and belonging to the subtree, for a few."""
-    if not member_ids:
-        return []
-    return spans_in(query(*memberships_statement(member_ids)), period, unit)
+    """(member, first, last) in the period, active and belonging to the subtree, for some
+    members (read a few thousand at a time)."""
+    out = []
+    for i in range(0, len(member_ids), 5_000):
+        rows = query(*memberships_statement(member_ids[i : i + 5_000]))
+        out += spans_in(rows, period, unit)
+    return out
 
 
 def memberships_statement(member_ids: list[int]) -> tuple[str, list]:
