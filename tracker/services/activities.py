@@ -87,11 +87,10 @@ def _eligible(unit: Unit, day: date, *columns):
     )
 
 
-def eligible_members(unit: Unit, day: date, *, limit: int | None = None) -> list[Member]:
-    """Who may attend an activity of ``unit`` on ``day``, by unit and name (the first
-    ``limit`` of them: at the root of a province, 100,000)."""
+def eligible_members(unit: Unit, day: date) -> list[Member]:
+    """Who may attend an activity of ``unit`` on ``day``, by unit and name."""
     query = _eligible(unit, day, Member).order_by(Unit.path, Member.name, Member.id)
-    return list(db.session.execute(query.limit(limit)).scalars())
+    return list(db.session.execute(query).scalars())
 
 
 def eligible_count(unit: Unit, day: date) -> int:
