@@ -10,6 +10,7 @@ from tracker.extensions import db
 from tracker.services import rollups, synthetic
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
+EXTRA = BENCH.with_name("extra.py")
 
 
 def test_generated_rollups_equal_a_rebuild_and_the_benchmark_agrees_with_the_baseline(ctx):
@@ -27,3 +28,10 @@ def test_generated_rollups_equal_a_rebuild_and_the_benchmark_agrees_with_the_bas
     assert result["correct"] is True
     assert all(f["same_ranking"] for f in result["figures"])
     assert any(f["figure"].startswith("member rank") for f in result["figures"])
+    # The extras' counts of who met the target: from the score counts as ranking every member.
+    spec = importlib.util.spec_from_file_location("bench_extra", EXTRA)
+    extra = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extra)
+    figures: list[dict] = []
+    extra.bench_counts(figures)
+    assert len(figures) == 4 and all(f["same_count"] for f in figures)
