@@ -299,8 +299,9 @@ def test_a_units_summary_is_that_of_ranking_every_member(org):
         ]
         for period in periods:
             ranks = selection._UnitRanks(period, TODAY)
+            figures = selection._figures(period, units, TODAY)
             for unit in units:
-                got = selection.unit_summary(unit, period, TODAY, ranks)
+                got = selection.unit_summary(unit, period, TODAY, ranks, figures[unit.id])
                 board = rankings.member_board(period, unit, TODAY).standings
                 roster = len(board)
                 total = sum(s.points for s in board)

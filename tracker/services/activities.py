@@ -18,7 +18,7 @@ from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Activity, Adjustment, Attendance, Member, Membership, Unit
 
-from . import access, audit, clock, org, reports, rollups, tx
+from . import access, audit, clock, driver, org, reports, rollups, tx
 from .activity_kinds import Kind, kind, kinds, store_defaults
 
 MAX_TITLE = 200
@@ -101,8 +101,7 @@ def eligible_count(unit: Unit, day: date) -> int:
 def _eligible_among(unit: Unit, day: date, ids: list[int]) -> set[int]:
     """Which of these members may attend: asked of them alone, a few thousand at a time."""
     found: set[int] = set()
-    for i in range(0, len(ids), 5_000):
-        chunk = ids[i : i + 5_000]
+    for chunk in driver.chunks(ids):
         found.update(
             db.session.execute(
                 _eligible(unit, day, Member.id).where(Member.id.in_(chunk))

@@ -9,7 +9,7 @@ they are part of the session's transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import event
@@ -76,6 +76,12 @@ def query_each(statements: Sequence[tuple[str, Sequence]]) -> list[list[tuple]]:
             driver.execute(sql.replace("?", "%s"), tuple(params)) for sql, params in statements
         ]
     return [cursor.fetchall() for cursor in cursors]
+
+
+def chunks(values: Sequence, size: int = 5_000) -> Iterator[Sequence]:
+    """Values a few thousand at a time: a statement holds only so many parameters."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 def one_of(column: str, values: Sequence) -> tuple[str, list]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,7 +21,7 @@ from tracker.extensions import db
 from tracker.models import Invitation, LoginFailure, Member, Membership, Unit
 from tracker.security import TooManyAttempts, hash_password
 
-from . import access, audit, clock, org, tx
+from . import access, audit, clock, driver, org, tx
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed on a phone
 CODE_LENGTH = 8
@@ -75,7 +74,7 @@ def _require_lead(actor: Member, members: list[Member]) -> None:
         return
     led = access.led_paths(actor)
     today = clock.today()
-    for chunk in _chunks([m.id for m in members]):
+    for chunk in driver.chunks([m.id for m in members]):
         shown: dict[int, tuple[bool, date, str]] = {}
         for member_id, valid_from, valid_to, path in db.session.execute(
             select(Membership.member_id, Membership.valid_from, Membership.valid_to, Unit.path)
@@ -88,12 +87,6 @@ def _require_lead(actor: Member, members: list[Member]) -> None:
                 shown[member_id] = candidate
         if any(i not in shown or not any(shown[i][2].startswith(p) for p in led) for i in chunk):
             raise forbidden
-
-
-def _chunks(values: list, size: int = 5_000) -> Iterator[list]:
-    """Values a few thousand at a time: a statement holds at most so many parameters."""
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 def issue(actor: Member, member: Member) -> Issued:
@@ -120,7 +113,7 @@ def issue_many(actor: Member, members: list[Member]) -> list[Issued]:
     expires = now + timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
     out = []
     with tx.write():
-        for chunk in _chunks([i for i, _ in people]):
+        for chunk in driver.chunks([i for i, _ in people]):
             db.session.execute(
                 update(Invitation)
                 .where(Invitation.member_id.in_(chunk), *_open(now))
@@ -163,7 +156,7 @@ def _new_codes(count: int) -> list[str]:
             if code not in codes:
                 fresh.add(code)
         by_hash = {_digest(c): c for c in fresh}
-        for chunk in _chunks(list(by_hash)):
+        for chunk in driver.chunks(list(by_hash)):
             for (taken,) in db.session.execute(
                 select(Invitation.code_hash).where(Invitation.code_hash.in_(chunk))
             ):
@@ -269,7 +262,7 @@ def members_by_id(actor: Member, ids: list[int]) -> list[Member]:
         raise ValidationError({"member_ids": "党员编号无效"})
     members = [
         m
-        for chunk in _chunks(list(dict.fromkeys(ids)))
+        for chunk in driver.chunks(list(dict.fromkeys(ids)))
         for m in db.session.execute(select(Member).where(Member.id.in_(chunk))).scalars()
     ]
     missing = set(ids) - {m.id for m in members}

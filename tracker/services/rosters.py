@@ -15,7 +15,7 @@ from tracker.domain.units import path_ids
 from tracker.extensions import db
 from tracker.models import RosterStats, Unit
 
-from .driver import is_postgres, one_of, query, sql_date
+from .driver import chunks, is_postgres, one_of, query, sql_date
 
 Span = tuple[int, str, date, date]  # member, unit path, first day, last day
 
@@ -102,9 +102,8 @@ def member_spans(period: Period, unit: Unit, member_ids: list[int]) -> list[tupl
     """(member, first, last) in the period, active and belonging to the subtree, for some
     members (read a few thousand at a time)."""
     out = []
-    for i in range(0, len(member_ids), 5_000):
-        rows = query(*memberships_statement(member_ids[i : i + 5_000]))
-        out += spans_in(rows, period, unit)
+    for chunk in chunks(member_ids):
+        out += spans_in(query(*memberships_statement(chunk)), period, unit)
     return out
 
 
@@ -260,8 +259,8 @@ def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, 
         for unit_id, (roster, active) in sorted(stats.items())
     ]
     with db.engine.connect().execution_options(tracker_write=True) as conn:
-        for i in range(0, len(rows), 1_000):  # under every driver's limit of parameters
-            stmt = insert(RosterStats).values(rows[i : i + 1_000])
+        for chunk in chunks(rows, 1_000):  # seven parameters a row
+            stmt = insert(RosterStats).values(chunk)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["unit_id", "kind", "period_start"],
                 set_={

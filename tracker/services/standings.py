@@ -24,7 +24,7 @@ from tracker.domain.periods import Period
 from tracker.models import Unit
 
 from . import rosters
-from .driver import is_postgres, one_of, query, query_each, sql_date
+from .driver import chunks, is_postgres, one_of, query, query_each, sql_date
 from .rollups import BAND
 
 
@@ -599,8 +599,8 @@ def _rows_of(period: Period, unit: Unit, member_ids: list[int]) -> tuple[str, li
 def points_of(period: Period, unit: Unit, member_ids: list[int]) -> dict[int, int]:
     """Some members' points in the subtree for the period (members without a row: none)."""
     out = {}
-    for i in range(0, len(member_ids), 5_000):
-        for member_id, points, _ in query(*_rows_of(period, unit, member_ids[i : i + 5_000])):
+    for chunk in chunks(member_ids):
+        for member_id, points, _ in query(*_rows_of(period, unit, chunk)):
             out[member_id] = points
     return out
 

@@ -216,17 +216,15 @@ def unit_summary(
     period: Period,
     today: date,
     ranks: _UnitRanks,
-    stats: UnitStats | None = None,
+    stats: UnitStats,
 ) -> dict:
     """Aggregates and top learners of a unit's subtree: never a list of who fell short.
 
     From the subtree totals, roster stats and the board's top three, as the dashboard reads
     them: ranking every member for each unit made the quarterly reminder to the leaders of a
     province's units rank its members once for every level above them. ``stats``: the unit's,
-    read beside other units' (``rankings.unit_figures``).
+    read beside other units' (``_figures``).
     """
-    if stats is None:
-        stats = rankings.unit_figures([period], [unit], today)[unit.id][0]
     roster, total, participants = stats.roster, stats.points, stats.participants
     first = rankings.member_slice(period, unit, None, limit=3, around=0, today=today).top
     top_ids = [s.member_id for s in first if s.points > 0]
