@@ -31,3 +31,43 @@ def test_a_savepoint_ending_leaves_the_transaction_its_connection(ctx):
     assert driver.query("SELECT 3") == [(3,)]
     assert _session_driver() is outer
     db.session.rollback()
+
+
+@pytest.mark.parametrize("count", [3, driver.COPY_FROM + 7])
+def test_insert_many_writes_each_row_as_given_in_the_transaction(ctx, count):
+    """Few rows go as INSERTs, many through COPY on PostgreSQL: either way every value reads
+    back as written (dates, None, JSON with Chinese text), and a rollback takes them all."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from tracker.models import AuditEntry
+    from tracker.services import audit
+
+    moment = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    entries = [
+        (
+            "test.bulk",
+            "daily_report",
+            f"{n}:2026-11-23",
+            None,
+            n if n % 2 else None,
+            None if n % 3 else {"total": n, "note": "学习\t强国\n第二行 \\ 反斜杠"},
+            {"total": n + 1, "items": [1, None, "甲"]},
+        )
+        for n in range(count)
+    ]
+    audit.record_many(entries, at=moment)
+    stored = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "test.bulk").order_by(AuditEntry.id)
+    ).all()
+    assert [
+        (e.action, e.entity, e.entity_id, e.actor_id, e.member_id, e.before, e.after)
+        for e in stored
+    ] == [(a, en, i, actor, m, b, af) for a, en, i, actor, m, b, af in entries]
+    assert {driver.as_datetime(e.at) for e in stored} == {moment}
+    db.session.rollback()
+    count_after = db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "test.bulk")
+    )
+    assert count_after == 0

@@ -34,9 +34,9 @@ def record_many(entries: Iterable[Entry], at: datetime | None = None) -> None:
     """Add many entries at once (an import): (action, entity, entity id, actor id, member id,
     before, after) each, all at the same moment. JSON as SQLAlchemy encodes it."""
     moment = driver.sql_datetime(at or clock.now())
-    driver.execute_many(
-        'INSERT INTO audit_entry (at, actor_id, action, entity, entity_id, member_id, "before", '
-        '"after") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    driver.insert_many(
+        "audit_entry",
+        ("at", "actor_id", "action", "entity", "entity_id", "member_id", '"before"', '"after"'),
         (
             (
                 moment,

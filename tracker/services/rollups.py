@@ -148,9 +148,11 @@ def apply_many(changes: Iterable[Change]) -> int:
         "CREATE TEMPORARY TABLE rollup_ancestry (unit_id INTEGER, ancestor_id INTEGER)",
     ):
         db.session.execute(text(statement))
-    driver.execute_many("INSERT INTO rollup_delta VALUES (?, ?, ?, ?, ?, ?)", rows)
-    driver.execute_many("INSERT INTO rollup_ancestry VALUES (?, ?)", ancestry)
-    for statement in BULK_STATEMENTS:
+    driver.insert_many(
+        "rollup_delta", ("kind", "period_start", "member_id", "unit_id", "points", "reported"), rows
+    )
+    driver.insert_many("rollup_ancestry", ("unit_id", "ancestor_id"), ancestry)
+    for statement in BULK_STATEMENTS[driver.is_postgres()]:
         db.session.execute(text(statement))
     return len(rows)
 
@@ -164,7 +166,7 @@ _OLD_NEW = (
     "SELECT ancestor_id, kind, period_start, old_points + points, 1 "
     "FROM rollup_subtree WHERE old_points + points <> 0"
 )
-BULK_STATEMENTS = (
+_BULK = (
     "INSERT INTO period_points (kind, period_start, member_id, unit_id, points, reported_days) "
     "SELECT kind, period_start, member_id, unit_id, points, reported FROM rollup_delta "
     "WHERE true ON CONFLICT (kind, period_start, member_id, unit_id) DO UPDATE "
@@ -178,7 +180,8 @@ BULK_STATEMENTS = (
     "FROM rollup_delta d JOIN rollup_ancestry a ON a.unit_id = d.unit_id "
     "GROUP BY a.ancestor_id, d.kind, d.period_start, d.member_id) AS c "
     "LEFT JOIN subtree_points s ON s.ancestor_id = c.ancestor_id AND s.kind = c.kind "
-    "AND s.period_start = c.period_start AND s.member_id = c.member_id",
+    "AND s.period_start = c.period_start AND s.member_id = c.member_id "
+    "{in key order: c.ancestor_id, c.kind, c.period_start, c.member_id}",
     "INSERT INTO subtree_points "
     "(ancestor_id, kind, period_start, member_id, points, reported_days) "
     "SELECT ancestor_id, kind, period_start, member_id, points, reported FROM rollup_subtree "
@@ -190,7 +193,7 @@ BULK_STATEMENTS = (
     "CREATE TEMPORARY TABLE rollup_score AS "
     "SELECT ancestor_id, kind, period_start, points, SUM(sign) AS members "
     f"FROM ({_OLD_NEW}) AS m GROUP BY ancestor_id, kind, period_start, points "
-    "HAVING SUM(sign) <> 0",
+    "HAVING SUM(sign) <> 0 {in key order: ancestor_id, kind, period_start, points}",
     "INSERT INTO subtree_score (ancestor_id, kind, period_start, width, floor, members) "
     "SELECT ancestor_id, kind, period_start, 1, points, members FROM rollup_score WHERE true "
     "ON CONFLICT (ancestor_id, kind, period_start, width, floor) "
@@ -217,6 +220,25 @@ BULK_STATEMENTS = (
     "DROP TABLE rollup_ancestry",
     "DROP TABLE rollup_delta",
 )
+
+
+def _in_key_order(statement: str, postgresql: bool) -> str:
+    """The statement with its ``{in key order: columns}`` mark made an ORDER BY on PostgreSQL
+    and dropped on SQLite.
+
+    The change tables are then read in the key order of the roll-up they update, so an upsert
+    meets each index page once: PostgreSQL's hash aggregates leave them in no order (a
+    100,000-row import's subtree upsert took 12.6 s, in key order 10 s), where SQLite's
+    GROUP BY already yields that order and an ORDER BY would sort again.
+    """
+    head, mark, rest = statement.partition("{in key order: ")
+    if not mark:
+        return statement
+    columns, _, tail = rest.partition("}")
+    return head + (f"ORDER BY {columns}" if postgresql else "") + tail
+
+
+BULK_STATEMENTS = {pg: tuple(_in_key_order(s, pg) for s in _BULK) for pg in (False, True)}
 
 
 def ancestor_ids(unit_id: int) -> list[int]:

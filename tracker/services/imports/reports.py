@@ -528,9 +528,9 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
     for r in added:
         if r.row.day not in as_date:
             as_date[r.row.day] = driver.sql_date(r.row.day)
-    driver.execute_many(
-        "INSERT INTO daily_report (member_id, day, form, total, cumulative, note, updated_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    driver.insert_many(
+        "daily_report",
+        ("member_id", "day", "form", "total", "cumulative", "note", "updated_by"),
         (
             (
                 r.row.member_id,
@@ -546,8 +546,9 @@ def _write(ready: list[_Ready], actor_id: int | None) -> None:
     )
     new_ids = iter(_report_ids([(r.row.member_id, r.row.day) for r in added]) if added else [])
     ids = [r.stored.id if r.stored is not None else next(new_ids) for r in changed]
-    driver.execute_many(
-        "INSERT INTO report_item (report_id, code, points) VALUES (?, ?, ?)",
+    driver.insert_many(
+        "report_item",
+        ("report_id", "code", "points"),
         (
             (report_id, code, points)
             for report_id, r in zip(ids, changed, strict=True)
