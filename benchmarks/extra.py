@@ -562,7 +562,7 @@ def bench_exports(results: list) -> None:
     )
 
 
-def bench_import(results: list, rows: int, commit_rows: int) -> None:
+def bench_import(results: list, rows: int, commit_rows: int, rebuild: bool = True) -> None:
     """A 学习报表-style XLSX of ``rows`` days' points: every member, day after day, back from
     yesterday (many replace stored days, as a re-exported report does)."""
     from openpyxl import Workbook, load_workbook
@@ -636,7 +636,8 @@ def bench_import(results: list, rows: int, commit_rows: int) -> None:
     committed = {"p50_ms": round((time.perf_counter() - t0) * 1000, 1)}
     committed["p95_ms"] = committed["p50_ms"]
     results.append(show(f"XLSX import commit ({written} rows)", committed, read_only, note))
-    bench_import_rollups(results, days)
+    if rebuild:
+        bench_import_rollups(results, days)
 
 
 def bench_import_rollups(results: list, days: list[tuple[int, date, int]]) -> None:
@@ -677,6 +678,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="load generator threads")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--import-commit-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--import-rebuild",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time the import's roll-ups against rebuilding each member (minutes on PostgreSQL)",
+    )
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument(
         "--chart-requests", type=int, default=100, help="chart GETs through gunicorn, each setup"
@@ -722,7 +729,7 @@ def main() -> int:
         if "exports" in only:
             bench_exports(results)
         if "import" in only:
-            bench_import(results, args.import_rows, args.import_commit_rows)
+            bench_import(results, args.import_rows, args.import_commit_rows, args.import_rebuild)
         if "counts" in only:
             bench_counts(results)
     name = args.name or f"{args.scale}-{dialect}-extra"
