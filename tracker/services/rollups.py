@@ -400,7 +400,7 @@ def fill_subtrees() -> None:
     db.session.execute(
         text("CREATE TEMPORARY TABLE unit_ancestor_fill (unit_id INTEGER, ancestor_id INTEGER)")
     )
-    driver.execute_many("INSERT INTO unit_ancestor_fill VALUES (?, ?)", ancestry)
+    driver.insert_many("unit_ancestor_fill", ("unit_id", "ancestor_id"), ancestry)
     db.session.execute(
         text("CREATE INDEX ix_unit_ancestor_fill ON unit_ancestor_fill (unit_id, ancestor_id)")
     )
