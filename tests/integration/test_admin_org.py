@@ -414,3 +414,61 @@ def test_ids_too_large_for_the_database_are_not_found(client, org):
         headers=api.headers,
     )
     assert r.status_code == 422 and r.json["errors"]["member"] == "数值过大"
+
+
+def test_the_member_listing_walks_units_in_order_and_pages_as_one_ordered_query(org, monkeypatch):
+    """Browsing reads the units a few at a time; every page, for an admin, a leader and one
+    unit, must be what ordering everyone's shown membership by unit and name gives, with
+    batches and pages small enough to end between units and inside them."""
+    import random
+    from datetime import timedelta
+
+    from tracker.services import clock, tx
+    from tracker.services.admin import members
+
+    rng = random.Random(5)
+    today = clock.today()
+    with tx.write():
+        units = [org.g1, org.b2]
+        for i in range(8):
+            units.append(org_service.add_unit(f"第{i}小组", "党小组", rng.choice(units)))
+        people = []
+        for i in range(30):
+            start = today - timedelta(days=rng.randint(0, 400))
+            if i % 10 == 0:
+                start = today + timedelta(days=5)  # joins later: listed under that unit
+            name = rng.choice(["陈", "林", "周", "吴"]) + rng.choice(["一", "二", "二", "三"])
+            people.append(org_service.add_member(name, rng.choice(units), start))
+    for person in people[1::4]:
+        org_service.move_member(person, rng.choice(units), today - timedelta(days=3))
+    for person in people[2::7]:
+        org_service.move_member(person, rng.choice(units), today + timedelta(days=9))
+
+    def everyone(unit=None, paths=None):
+        query = (
+            select(Member.id, Unit.id)
+            .select_from(Member)
+            .join(Membership, Membership.id == members.shown_membership())
+            .join(Unit, Unit.id == Membership.unit_id)
+            .order_by(Unit.path, Member.name, Member.id)
+        )
+        if unit is not None:
+            query = query.where(Unit.path.startswith(unit.path))
+        if paths is not None:
+            query = query.where(Unit.path.startswith(paths[0]))
+        return [tuple(row) for row in db.session.execute(query)]
+
+    monkeypatch.setattr(members, "PAGE", 4)
+    monkeypatch.setattr(members, "FIRST_UNITS", 1)
+    monkeypatch.setattr(members, "MOST_UNITS", 2)
+    cases = [(org.admin, None, everyone()), (org.admin, org.party, everyone(org.party))]
+    cases.append((org.leader, None, everyone(paths=[org.b1.path])))
+    for actor, unit, expected in cases:
+        assert len(expected) > 8
+        pages, page, more = [], 1, True
+        while more:
+            rows, more = members.listing(actor, unit=unit, page=page)
+            pages.append([(m.id, u.id) for m, u in rows])
+            page += 1
+        assert [key for rows in pages for key in rows] == expected
+        assert all(len(rows) == 4 for rows in pages[:-1]) and pages[-1]

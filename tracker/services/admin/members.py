@@ -47,46 +47,99 @@ def scope_paths(actor: Member) -> list[str] | None:
     return paths
 
 
+FIRST_UNITS = 16  # units asked about first for a page of members; doubled until it is full
+MOST_UNITS = 512
+
+
 def listing(
     actor: Member, *, unit: Unit | None = None, q: str = "", page: int = 1
 ) -> tuple[list[tuple[Member, Unit]], bool]:
-    """Members with their unit today (or their last unit), within the actor's scope.
+    """Members with their unit today (or their last unit), within the actor's scope, in the
+    order of their unit's path, then name.
 
     Returns one page and whether there is another.
     """
     paths = scope_paths(actor)
+    skip = (max(page, 1) - 1) * PAGE
+    if q:
+        return _search(paths, unit, q.strip(), skip)
+    # Browsing walks the units in path order, a few at a time, until the page is full:
+    # ordering every member of a province by unit and name to show the first fifty took
+    # 0.6 s on PostgreSQL. Only the page's members are then loaded.
+    units = select(Unit.id).order_by(Unit.path)
+    if paths is not None:
+        units = units.where(or_(*[Unit.path.startswith(p) for p in paths]))
+    if unit is not None:
+        units = units.where(Unit.path.startswith(unit.path))
+    unit_ids = list(db.session.scalars(units))
+    shown = (
+        select(Membership.member_id, Membership.unit_id)
+        .join(Member, Member.id == Membership.member_id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.id == shown_membership(Membership.member_id))
+        .order_by(Unit.path, Member.name, Member.id)
+    )
+    wanted = skip + PAGE + 1  # one more than the page tells whether another follows
+    keys: list[tuple[int, int]] = []
+    start, size = 0, FIRST_UNITS
+    # Each batch is the next units in path order, so its rows follow the batch before's.
+    while start < len(unit_ids) and len(keys) < wanted:
+        batch = unit_ids[start : start + size]
+        found = db.session.execute(
+            shown.where(Membership.unit_id.in_(batch)).limit(wanted - len(keys))
+        )
+        keys += [(member_id, unit_id) for member_id, unit_id in found]
+        start, size = start + len(batch), min(size * 2, MOST_UNITS)
+    page_keys = keys[skip : skip + PAGE]
+    loaded_members = {
+        m.id: m
+        for m in db.session.scalars(select(Member).where(Member.id.in_([m for m, _ in page_keys])))
+    }
+    loaded_units = {
+        u.id: u
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_({u for _, u in page_keys})))
+    }
+    rows = [(loaded_members[m], loaded_units[u]) for m, u in page_keys]
+    return rows, len(keys) > skip + PAGE
+
+
+def _search(
+    paths: list[str] | None, unit: Unit | None, q: str, skip: int
+) -> tuple[list[tuple[Member, Unit]], bool]:
+    """A search names few members: they are found first, then ordered."""
+    like = f"%{q}%"
     query = (
         select(Member, Unit)
         .select_from(Member)
         .join(Membership, Membership.id == shown_membership())
         .join(Unit, Unit.id == Membership.unit_id)
+        .where(or_(Member.name.like(like), Member.login.like(like)))
     )
     if paths is not None:
         query = query.where(or_(*[Unit.path.startswith(p) for p in paths]))
     if unit is not None:
         query = query.where(Unit.path.startswith(unit.path))
-    if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Member.name.like(like), Member.login.like(like)))
     rows = db.session.execute(
-        query.order_by(Unit.path, Member.name, Member.id)
-        .limit(PAGE + 1)
-        .offset((max(page, 1) - 1) * PAGE)
+        query.order_by(Unit.path, Member.name, Member.id).limit(PAGE + 1).offset(skip)
     ).all()
     return [(m, u) for m, u in rows[:PAGE]], len(rows) > PAGE
 
 
-def shown_membership():
+def shown_membership(member_id=Member.id):
     """For each member (correlated): the membership of today, else the latest one before
-    today, else the first one ahead — the unit a member is listed and managed under."""
+    today, else the first one ahead — the unit a member is listed and managed under.
+
+    ``member_id`` is the column it is correlated with: ``Membership.member_id`` checks each
+    membership read, where ``Member.id`` would be asked for every member (PostgreSQL then
+    computed it for all 100,000 members of a province to list fifty)."""
     today = clock.today()
     m2 = aliased(Membership)
     return (
         select(m2.id)
-        .where(m2.member_id == Member.id)
+        .where(m2.member_id == member_id)
         .order_by(case((m2.valid_from > today, 1), else_=0), m2.valid_from.desc())
         .limit(1)
-        .correlate(Member)
+        .correlate(member_id.table)
         .scalar_subquery()
     )
 
