@@ -17,8 +17,8 @@ from .pages import bp, no_store, require_admin
 # Units --------------------------------------------------------------------------------------
 
 
-def _live_units() -> list[Unit]:
-    return [u for u in units.tree() if u.retired_on is None]
+def _live_units(tree: list[Unit] | None = None) -> list[Unit]:
+    return [u for u in (units.tree() if tree is None else tree) if u.retired_on is None]
 
 
 def _placeable_units() -> list[Unit]:
@@ -30,10 +30,11 @@ def _placeable_units() -> list[Unit]:
 
 
 def _render_units(errors=None, form=None, status=200):
+    tree = units.tree()  # a province has 5,000 units: read once for both lists
     return render_template(
         "admin/units.html",
-        tree=units.tree(),
-        live=_live_units(),
+        tree=tree,
+        live=_live_units(tree),
         errors=errors or {},
         form=form or {},
     ), status
