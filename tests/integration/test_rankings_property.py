@@ -391,3 +391,36 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
                     got = rankings.member_slice(period, unit, viewer.id, limit=limit, around=around)
                     expect_slice(board, viewer.id, got, limit, around)
     assert negative == 4 + 3  # every deduction at the root, three of them in the branch
+
+
+def test_roster_stats_are_kept_read_back_and_replaced_when_a_member_moves(org):
+    """The stats computed on a first read are stored (one upsert over every unit), the next
+    read is answered from the stored rows, and a move stores the new figures over them."""
+    from tracker.services import clock, rosters
+    from tracker.services import org as org_service
+
+    today = clock.today()
+    week = period_of("week", today)
+    units = [org.root, org.party, org.b1, org.g1, org.b2]
+    first = rosters.roster_stats(week, units, today)
+    db.session.rollback()  # a new transaction: the session's memo of computed stats ends
+    db.session.info.pop("roster_stats", None)
+
+    def stored():
+        rows = db.session.execute(
+            select(RosterStats.unit_id, RosterStats.roster, RosterStats.active_days).where(
+                RosterStats.kind == "week", RosterStats.period_start == week.start
+            )
+        )
+        return {unit_id: (roster, active) for unit_id, roster, active in rows}
+
+    assert stored() == first and first[org.root.id][0] == 5
+    assert rosters.roster_stats(week, units, today) == first
+    org_service.move_member(org.m3, org.g1, week.start)
+    db.session.rollback()
+    db.session.info.pop("roster_stats", None)
+    moved = rosters.roster_stats(week, units, today)
+    assert moved[org.b2.id][0] == first[org.b2.id][0] - 1
+    assert moved[org.g1.id][0] == first[org.g1.id][0] + 1
+    db.session.rollback()
+    assert stored() == moved

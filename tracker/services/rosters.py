@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import text
+
 from tracker.domain.periods import Period, overlap_days
 from tracker.domain.units import path_ids
 from tracker.extensions import db
-from tracker.models import RosterStats, Unit
+from tracker.models import Unit
 
-from .driver import chunks, is_postgres, one_of, query, sql_date
+from .driver import chunks, one_of, query, sql_date
 
 Span = tuple[int, str, date, date]  # member, unit path, first day, last day
 
@@ -231,6 +233,15 @@ def _elapsed_end(period: Period, today: date) -> date:
     return period.elapsed_end(today) or period.start - timedelta(days=1)
 
 
+STORE = text(
+    "INSERT INTO roster_stats "
+    "(unit_id, kind, period_start, elapsed_end, version, roster, active_days) "
+    "VALUES (:unit_id, :kind, :period_start, :elapsed_end, :version, :roster, :active_days) "
+    "ON CONFLICT (unit_id, kind, period_start) DO UPDATE SET elapsed_end = excluded.elapsed_end, "
+    "version = excluded.version, roster = excluded.roster, active_days = excluded.active_days"
+)
+
+
 def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, int]]) -> None:
     """Keep freshly computed stats, in a short transaction of their own.
 
@@ -242,33 +253,20 @@ def _store(period: Period, end: date, version: int, stats: dict[int, tuple[int, 
         "tracker_write"
     ):
         return
-    if is_postgres():
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     rows = [
         {
             "unit_id": unit_id,
             "kind": period.kind,
-            "period_start": period.start,
-            "elapsed_end": end,
+            "period_start": sql_date(period.start),
+            "elapsed_end": sql_date(end),
             "version": version,
             "roster": roster,
             "active_days": active,
         }
         for unit_id, (roster, active) in sorted(stats.items())
     ]
+    # One prepared statement over all the rows: a province's 5,000 units as multi-row
+    # VALUES cost SQLAlchemy 0.7-0.8 s to build on the first selection of a day.
     with db.engine.connect().execution_options(tracker_write=True) as conn:
-        for chunk in chunks(rows, 1_000):  # seven parameters a row
-            stmt = insert(RosterStats).values(chunk)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["unit_id", "kind", "period_start"],
-                set_={
-                    "elapsed_end": stmt.excluded.elapsed_end,
-                    "version": stmt.excluded.version,
-                    "roster": stmt.excluded.roster,
-                    "active_days": stmt.excluded.active_days,
-                },
-            )
-            conn.execute(stmt)
+        conn.execute(STORE, rows)
         conn.commit()
