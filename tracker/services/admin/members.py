@@ -65,13 +65,8 @@ def listing(
         return _search(paths, unit, q.strip(), skip)
     # Browsing walks the units in path order, a few at a time, until the page is full:
     # ordering every member of a province by unit and name to show the first fifty took
-    # 0.6 s on PostgreSQL. Only the page's members are then loaded.
-    units = select(Unit.id).order_by(Unit.path)
-    if paths is not None:
-        units = units.where(or_(*[Unit.path.startswith(p) for p in paths]))
-    if unit is not None:
-        units = units.where(Unit.path.startswith(unit.path))
-    unit_ids = list(db.session.scalars(units))
+    # 0.45 s on PostgreSQL. Only the page's members are then loaded.
+    unit_ids = list(db.session.scalars(_within(select(Unit.id), paths, unit).order_by(Unit.path)))
     shown = (
         select(Membership.member_id, Membership.unit_id)
         .join(Member, Member.id == Membership.member_id)
@@ -115,14 +110,22 @@ def _search(
         .join(Unit, Unit.id == Membership.unit_id)
         .where(or_(Member.name.like(like), Member.login.like(like)))
     )
+    rows = db.session.execute(
+        _within(query, paths, unit)
+        .order_by(Unit.path, Member.name, Member.id)
+        .limit(PAGE + 1)
+        .offset(skip)
+    ).all()
+    return [(m, u) for m, u in rows[:PAGE]], len(rows) > PAGE
+
+
+def _within(query, paths: list[str] | None, unit: Unit | None):
+    """The query kept to the actor's subtrees (``paths``, None: everywhere) and to ``unit``'s."""
     if paths is not None:
         query = query.where(or_(*[Unit.path.startswith(p) for p in paths]))
     if unit is not None:
         query = query.where(Unit.path.startswith(unit.path))
-    rows = db.session.execute(
-        query.order_by(Unit.path, Member.name, Member.id).limit(PAGE + 1).offset(skip)
-    ).all()
-    return [(m, u) for m, u in rows[:PAGE]], len(rows) > PAGE
+    return query
 
 
 def shown_membership(member_id=Member.id):
