@@ -424,3 +424,32 @@ def test_roster_stats_are_kept_read_back_and_replaced_when_a_member_moves(org):
     assert moved[org.g1.id][0] == first[org.g1.id][0] + 1
     db.session.rollback()
     assert stored() == moved
+
+
+def test_sibling_ranks_are_each_parents_unit_ranking(org):
+    """The daily nudge ranks every unit among its siblings from one read of all units' stats;
+    each rank must be what ranking that parent's children alone gives, ties included."""
+    from collections import defaultdict
+
+    from tracker.services import org as org_service
+
+    with tx.write():
+        g2 = org_service.add_unit("第二小组", "党小组", org.b1)
+        org_service.add_unit("空小组", "党小组", org.b2)  # an empty roster: listed, no rank
+        extra = org_service.add_member("钱四", g2, date(2025, 1, 1))
+    for person, total in [(org.m1, 30), (org.m2, 12), (org.m3, 30), (extra, 30), (org.leader, 5)]:
+        report_service.put(org.admin, person, TODAY, ReportInput(total=total))
+    children: dict[int, list[Unit]] = defaultdict(list)
+    units = db.session.execute(select(Unit).order_by(Unit.position, Unit.id)).scalars()
+    for unit in units:
+        if unit.parent_id is not None:
+            children[unit.parent_id].append(unit)
+    week = period_of("week", TODAY)
+    expected = {}
+    for parent_id, kids in children.items():
+        parent = db.session.get(Unit, parent_id)
+        board = rankings.unit_ranking(week, parent, "avg", today=TODAY, children=kids)
+        expected.update({s.unit.id: s.rank for s in board})
+    got = rankings.sibling_ranks(week, children, TODAY)
+    assert got == expected
+    assert None in got.values() and sorted(set(got.values()) - {None}) == [1, 2]

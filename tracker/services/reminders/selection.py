@@ -172,8 +172,7 @@ class _UnitRanks:
         self.enabled = org_settings.value("unit_rankings_enabled")
         self.cache: dict[int, dict[int, rankings.UnitStanding]] = {}
         self.ranks: dict[int, int | None] = {}  # unit → rank, for the daily nudge
-        self.units: dict[int, Unit] = {}
-        self.children: dict[int | None, list[Unit]] | None = None
+        self.children: dict[int, list[Unit]] | None = None
 
     def standing(self, unit: Unit) -> rankings.UnitStanding | None:
         if not self.enabled or unit.parent_id is None:
@@ -188,27 +187,14 @@ class _UnitRanks:
         """The rank alone (no change against the last period): every sibling's at once."""
         if not self.enabled:
             return None
-        if unit_id in self.ranks:
-            return self.ranks[unit_id]
-        if self.children is None:  # the tree, read once
+        if self.children is None:  # the tree, and every unit's rank, read once
             self.children = defaultdict(list)
             units = db.session.execute(select(Unit).order_by(Unit.position, Unit.id)).scalars()
             for u in units:
-                self.units[u.id] = u
-                self.children[u.parent_id].append(u)
-        unit = self.units.get(unit_id)
-        if unit is None or unit.parent_id is None:
-            self.ranks[unit_id] = None
-            return None
-        board = rankings.unit_ranking(
-            self.period,
-            self.units[unit.parent_id],
-            "avg",
-            today=self.today,
-            children=self.children[unit.parent_id],
-        )
-        self.ranks.update({s.unit.id: s.rank for s in board})
-        return self.ranks.setdefault(unit_id, None)
+                if u.parent_id is not None:
+                    self.children[u.parent_id].append(u)
+            self.ranks = rankings.sibling_ranks(self.period, self.children, self.today)
+        return self.ranks.get(unit_id)
 
 
 def unit_summary(
