@@ -428,7 +428,7 @@ def test_roster_stats_are_kept_read_back_and_replaced_when_a_member_moves(org):
 
 def test_sibling_ranks_are_each_parents_unit_ranking(org):
     """The daily nudge ranks every unit among its siblings from one read of all units' stats;
-    each rank must be what ranking that parent's children alone gives, ties included."""
+    each rank must be what that parent's board gives, ties included."""
     from collections import defaultdict
 
     from tracker.services import org as org_service
@@ -446,9 +446,9 @@ def test_sibling_ranks_are_each_parents_unit_ranking(org):
             children[unit.parent_id].append(unit)
     week = period_of("week", TODAY)
     expected = {}
-    for parent_id, kids in children.items():
+    for parent_id in children:
         parent = db.session.get(Unit, parent_id)
-        board = rankings.unit_ranking(week, parent, "avg", today=TODAY, children=kids)
+        board = rankings.unit_board(week, parent, "avg", today=TODAY)
         expected.update({s.unit.id: s.rank for s in board})
     got = rankings.sibling_ranks(week, children, TODAY)
     assert got == expected

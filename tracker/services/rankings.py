@@ -144,23 +144,6 @@ def unit_board(
     return current
 
 
-def unit_ranking(
-    period: Period,
-    parent: Unit,
-    metric: str = "avg",
-    today: date | None = None,
-    children: list[Unit] | None = None,
-) -> list[UnitStanding]:
-    """``unit_board`` without the change against the previous period (half the reads).
-
-    ``children``: the parent's children in board order, when the caller has read the tree.
-    """
-    if children is None:
-        children = org.children(parent)
-    (stats,) = _unit_stats([period], children, today or clock.today())
-    return _unit_ranking(stats, children, metric)
-
-
 def unit_figures(
     periods: list[Period], units: list[Unit], today: date
 ) -> dict[int, list[UnitStats]]:
@@ -174,7 +157,7 @@ def sibling_ranks(
     period: Period, children: dict[int, list[Unit]], today: date, metric: str = "avg"
 ) -> dict[int, int | None]:
     """Each unit's rank among its siblings (``children``: each parent's children in board
-    order), as ``unit_ranking`` of each parent gives it, from one read of every unit's stats.
+    order), as each parent's ``unit_board`` ranks them, from one read of every unit's stats.
     The daily reminders ranked each parent's children with reads of their own, rosters
     included: on PostgreSQL, for a province, 5.5-6.9 s the first time in a day, now 1.8-2.2 s."""
     everyone = [u for kids in children.values() for u in kids]

@@ -120,8 +120,8 @@ def apply_many(changes: Iterable[Change]) -> int:
         cell[1] += reported
     spans: dict[int, list[Span]] = {}
     members = sorted({m for m, _ in per_day})
-    for i in range(0, len(members), 5_000):
-        spans.update(_spans_by_member(members[i : i + 5_000]))
+    for chunk in driver.chunks(members):
+        spans.update(_spans_by_member(chunk))
     totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     for (member_id, day), (points, reported) in per_day.items():
         if points or reported:

@@ -171,8 +171,7 @@ class _UnitRanks:
         self.period, self.today = period, today
         self.enabled = org_settings.value("unit_rankings_enabled")
         self.cache: dict[int, dict[int, rankings.UnitStanding]] = {}
-        self.ranks: dict[int, int | None] = {}  # unit → rank, for the daily nudge
-        self.children: dict[int, list[Unit]] | None = None
+        self.ranks: dict[int, int | None] | None = None  # unit → rank, for the daily nudge
 
     def standing(self, unit: Unit) -> rankings.UnitStanding | None:
         if not self.enabled or unit.parent_id is None:
@@ -187,13 +186,13 @@ class _UnitRanks:
         """The rank alone (no change against the last period): every sibling's at once."""
         if not self.enabled:
             return None
-        if self.children is None:  # the tree, and every unit's rank, read once
-            self.children = defaultdict(list)
+        if self.ranks is None:  # the tree, and every unit's rank, read once
+            children: dict[int, list[Unit]] = defaultdict(list)
             units = db.session.execute(select(Unit).order_by(Unit.position, Unit.id)).scalars()
             for u in units:
                 if u.parent_id is not None:
-                    self.children[u.parent_id].append(u)
-            self.ranks = rankings.sibling_ranks(self.period, self.children, self.today)
+                    children[u.parent_id].append(u)
+            self.ranks = rankings.sibling_ranks(self.period, children, self.today)
         return self.ranks.get(unit_id)
 
 
