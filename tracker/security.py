@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, login_manager
@@ -70,12 +70,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Built once: every API request asks, and building the statement cost as much as running it.
+_BY_TOKEN = select(Member).where(Member.token_hash == bindparam("token_hash"))
+
+
 def member_for_token(token: str) -> Member | None:
     if not token:
         return None
-    return db.session.execute(
-        select(Member).where(Member.token_hash == hash_token(token))
-    ).scalar_one_or_none()
+    return db.session.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).scalar_one_or_none()
 
 
 def issue_token(member: Member, actor_id: int | None = None) -> str:
