@@ -48,6 +48,8 @@ class Config:
         self.EVIDENCE_MAX_BYTES = _int("TRACKER_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
         self.UNIT_RANKINGS_ENABLED = _bool("TRACKER_UNIT_RANKINGS_ENABLED", True)
         self.SHOW_BELOW_TARGET_TO_MEMBERS = _bool("TRACKER_SHOW_BELOW_TARGET_TO_MEMBERS", False)
+        # Forms offering this many units or more name one in a search field, not a list.
+        self.UNIT_PICKER_FROM = _int("TRACKER_UNIT_PICKER_FROM", 200)
         # Reminders and the scheduler (SPEC §4, §5, §9).
         self.QUIET_HOURS = os.environ.get("TRACKER_QUIET_HOURS", "21:30-08:00")  # "" = none
         self.REMINDERS_ON_WEEKENDS = _bool("TRACKER_REMINDERS_ON_WEEKENDS", False)

@@ -8,6 +8,35 @@
     var right = current.offsetLeft + current.offsetWidth - nav.offsetLeft;
     if (right > nav.clientWidth) nav.scrollLeft = right - nav.clientWidth + 8;
   }
+  // A unit search field (past a few hundred units): offer the trails of the units that match
+  // what has been typed. Typing a unit's name works without this too.
+  document.querySelectorAll("input[data-lookup]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    var asked = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (!q || q === asked) return;
+        asked = q;
+        var url = input.dataset.lookup + (input.dataset.lookup.indexOf("?") < 0 ? "?" : "&") +
+          "q=" + encodeURIComponent(q);
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : { units: [] }; })
+          .then(function (data) {
+            if (input.value.trim() !== q) return; // typed on meanwhile
+            list.replaceChildren.apply(list, data.units.map(function (u) {
+              var option = document.createElement("option");
+              option.value = u.label;
+              return option;
+            }));
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  });
+
   var form = document.querySelector("form.report");
   if (!form) return;
   var radios = form.querySelectorAll("input[name=mode]");

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Member, Unit
-from tracker.services import access, adjustments, clock, org
+from tracker.services import adjustments, clock, org
 from tracker.services.admin import awards, leaders, members, units
 
-from . import values
+from . import picker, values
 from .pages import bp, no_store, require_admin
 
 # Units --------------------------------------------------------------------------------------
 
 
-def _live_units(tree: list[Unit] | None = None) -> list[Unit]:
-    return [u for u in (units.tree() if tree is None else tree) if u.retired_on is None]
-
-
-def _placeable_units() -> list[Unit]:
-    """Units the current user may put members in."""
-    if current_user.is_admin:
-        return _live_units()
-    paths = access.led_paths(current_user)
-    return [u for u in _live_units() if any(u.path.startswith(p) for p in paths)]
+@bp.get("/units/lookup")
+def unit_lookup():
+    """Units whose name or trail holds ``q``, as a unit field offers them (JSON)."""
+    scope = request.args.get("scope", "placeable")
+    tree = units.tree()
+    if scope == "placeable":
+        found = picker.placeable(tree)
+    elif scope == "parent":
+        require_admin()
+        outside = values.integer(request.args.get("outside"), "outside", {}, required=False)
+        found = picker.parents(tree, db.session.get(Unit, outside) if outside else None)
+    elif scope == "audit":
+        found = picker.audit_units(tree)
+    else:
+        abort(404)
+    shown = found.matching(values.text(request.args.get("q")))[: picker.SHOWN]
+    return jsonify(units=[{"id": u.id, "name": u.name, "label": found.trail(u)} for u in shown])
 
 
 def _render_units(errors=None, form=None, status=200):
@@ -34,7 +41,7 @@ def _render_units(errors=None, form=None, status=200):
     return render_template(
         "admin/units.html",
         tree=tree,
-        live=_live_units(tree),
+        parents=picker.parents(tree),
         errors=errors or {},
         form=form or {},
     ), status
@@ -50,7 +57,7 @@ def units_page():
 def unit_create():
     require_admin()
     form, errors = request.form, {}
-    parent = values.integer(form.get("parent"), "parent", errors, required=False)
+    parent = picker.parents(units.tree()).chosen(form, errors, required=False)
     if not errors:
         try:
             unit = units.create(current_user, form.get("name", ""), form.get("kind", ""), parent)
@@ -70,13 +77,12 @@ def _unit_or_404(unit_id: int) -> Unit:
 
 
 def _render_unit(unit: Unit, errors=None, form=None, status=200):
-    subtree = {u.id for u in org.subtree(unit)}
     return render_template(
         "admin/unit.html",
         unit=unit,
         leaders=org.unit_leaders(unit),
         trail=org.ancestors(unit),
-        parents=[u for u in _live_units() if u.id not in subtree],
+        parents=picker.parents(units.tree(), outside=unit),
         today=clock.today(),
         errors=errors or {},
         form=form or {},
@@ -99,7 +105,7 @@ def unit_change(unit_id: int, action: str):
             units.rename(current_user, unit.id, form.get("name", ""), form.get("kind", ""))
             message = "已保存名称与类型"
         elif action == "move":
-            parent = values.integer(form.get("parent"), "parent", errors)
+            parent = picker.parents(units.tree(), outside=unit).chosen(form, errors)
             if errors:
                 raise ValidationError(errors)
             units.move(current_user, unit.id, parent)
@@ -137,7 +143,7 @@ def _render_members(errors=None, form=None, status=200):
         page=page,
         q=q,
         unit=unit,
-        placeable=_placeable_units(),
+        placeable=picker.placeable(),
         today=clock.today(),
         errors=errors or {},
         form=form or {},
@@ -152,7 +158,7 @@ def members_page():
 @bp.post("/members")
 def member_create():
     form, errors = request.form, {}
-    unit_id = values.integer(form.get("unit"), "unit", errors)
+    unit_id = picker.placeable().chosen(form, errors)
     active_from = values.day(form.get("active_from"), "active_from", errors)
     if not errors:
         try:
@@ -185,7 +191,7 @@ def _render_member(member: Member, errors=None, form=None, secret=None, status=2
         unit=org.current_unit(member),
         leads=org.led_units(member),
         history=members.history(member),
-        placeable=_placeable_units(),
+        placeable=picker.placeable(),
         today=clock.today(),
         errors=errors or {},
         form=form or {},
@@ -204,7 +210,7 @@ def member_change(member_id: int, action: str):
     form, errors = request.form, {}
     try:
         if action == "move":
-            unit_id = values.integer(form.get("unit"), "unit", errors)
+            unit_id = picker.placeable().chosen(form, errors)
             day = values.day(form.get("date"), "date", errors)
             if errors:
                 raise ValidationError(errors)
@@ -225,7 +231,10 @@ def member_change(member_id: int, action: str):
             secret = {"label": "新的 API 令牌", "value": token}
             return no_store(_render_member(_managed_or_404(member_id), secret=secret))
         elif action in ("lead", "unlead"):
-            unit_id = values.integer(form.get("unit"), "unit", errors)
+            if action == "lead":
+                unit_id = picker.placeable().chosen(form, errors)
+            else:  # a unit the member leads, named by id in the page's own form
+                unit_id = values.integer(form.get("unit"), "unit", errors)
             if errors:
                 raise ValidationError(errors)
             if action == "lead":

@@ -12,7 +12,7 @@ from tracker.models import Member, Unit
 from tracker.services import access, clock, imports
 from tracker.services.admin import audit_log, locks, rules, units, uploads
 
-from . import values
+from . import picker, values
 from .api import MAX_UPLOAD, _template_response
 from .pages import bp, require_admin
 
@@ -168,11 +168,21 @@ def audit_page():
     """Admins see every entry; leaders those about the members and units they lead."""
     from .api import audit_filters
 
-    paths = audit_log.require_viewer(current_user)
+    shown = picker.audit_units(units.tree())
+    args, errors = request.args, {}
+    if shown.typed_field in args:  # the unit named in the search field, not by id
+        unit_id = shown.chosen(args, errors, required=False)
+        if not errors:
+            args = args.copy()
+            args.pop(shown.typed_field)
+            args.pop("unit", None)
+            if unit_id is not None:
+                args["unit"] = str(unit_id)
     try:
-        filters, page = audit_filters(request.args)
+        if errors:
+            raise ValidationError(errors)
+        filters, page = audit_filters(args)
         rows, more = audit_log.search(current_user, filters, page)
-        errors = {}
     except ValidationError as e:
         filters, page, rows, more, errors = audit_log.Filters(), 1, [], False, e.errors
     return render_template(
@@ -181,10 +191,8 @@ def audit_page():
         more=more,
         page=page,
         filters=filters,
-        args=request.args,
-        units=[
-            u for u in units.tree() if paths is None or any(u.path.startswith(p) for p in paths)
-        ],
+        args=args,
+        units=shown,
         actors=audit_log.actors(current_user),
         kinds=audit_log.kinds_for(current_user),
         member=_shown_member(filters.member_id),

@@ -1,0 +1,241 @@
+"""Past ``UNIT_PICKER_FROM`` units a form names a unit in a search field, not a list of every
+unit: by its trail, or by its name where that is unique; anything else is refused with the
+field, the reason and the units it could mean, and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import login
+from tests.integration.test_admin_org import form_post
+from tracker.extensions import db
+from tracker.models import Member, Membership, Unit
+from tracker.services import org as org_service
+from tracker.services import tx
+from tracker.services.admin import units
+
+TRAIL_B1 = "委员会党组 › 机关党委 › 第一支部"
+TRAIL_G1 = "委员会党组 › 机关党委 › 第一支部 › 第一小组"
+
+
+@pytest.fixture
+def searching(app, org):
+    """Every unit field a search field (a province's forms, on a small organisation)."""
+    app.config["UNIT_PICKER_FROM"] = 1
+    return org
+
+
+def members_named(name: str) -> list[tuple[int, int]]:
+    """(member, unit today) of the members called ``name``."""
+    db.session.expire_all()
+    return list(
+        db.session.execute(
+            select(Member.id, Membership.unit_id)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Member.name == name, Membership.valid_to.is_(None))
+        )
+    )
+
+
+def member_count() -> int:
+    return db.session.execute(select(func.count()).select_from(Member)).scalar_one()
+
+
+def error_of(page: bytes, field: str) -> str:
+    found = re.search(rf'<p class="error" id="err-{field}">([^<]*)</p>'.encode(), page)
+    assert found, f"an error under {field}"
+    return found.group(1).decode()
+
+
+def lookup(client, **args) -> list[str]:
+    r = client.get("/admin/units/lookup", query_string=args)
+    assert r.status_code == 200, r.data
+    return [u["label"] for u in r.json["units"]]
+
+
+def test_a_few_units_are_a_list_and_many_a_search_field(client, app, org):
+    login(client, "admin")
+    page = client.get("/admin/members").data.decode()
+    assert '<select id="unit" name="unit"' in page
+    assert 'name="unit_name"' not in page
+    app.config["UNIT_PICKER_FROM"] = 5  # the admin may place members in all five units
+    page = client.get("/admin/members").data.decode()
+    assert '<select id="unit"' not in page
+    field = re.search(r'<input id="unit" name="unit_name"[^>]*>', page)
+    assert field and 'list="unit-choices"' in field.group(0)
+    assert 'data-lookup="/admin/units/lookup?scope=placeable"' in field.group(0)
+    assert "第二支部" not in page.split("添加党员")[1]  # no unit is listed in the form
+
+
+def test_a_unique_name_or_a_trail_places_the_new_member(client, searching):
+    org = searching
+    login(client, "admin")
+    for name, typed, unit in (("新人甲", "第二支部", org.b2), ("新人乙", TRAIL_G1, org.g1)):
+        r = form_post(
+            client,
+            "/admin/members",
+            {"name": name, "unit_name": typed, "active_from": "2026-11-01"},
+            "/admin/members",
+        )
+        assert r.status_code == 302, r.data
+        assert [u for _, u in members_named(name)] == [unit.id]
+
+
+def test_a_name_two_units_share_is_refused_with_both_trails(client, searching):
+    org = searching
+    with tx.write():
+        org_service.add_unit("第一小组", "党小组", db.session.get(Unit, org.b2.id))
+    login(client, "admin")
+    before = member_count()
+    r = form_post(
+        client,
+        "/admin/members",
+        {"name": "新人", "unit_name": "第一小组", "active_from": "2026-11-01"},
+        "/admin/members",
+    )
+    assert r.status_code == 422
+    message = error_of(r.data, "unit")
+    assert "有 2 个单位名为“第一小组”" in message
+    assert TRAIL_G1 in message and "委员会党组 › 机关党委 › 第二支部 › 第一小组" in message
+    assert member_count() == before
+    # What was typed stays in the field, marked, for the leader to complete.
+    assert re.search(r'name="unit_name" value="第一小组"[^>]*aria-invalid="true"', r.data.decode())
+    r = form_post(
+        client,
+        "/admin/members",
+        {"name": "新人", "unit_name": TRAIL_G1, "active_from": "2026-11-01"},
+        "/admin/members",
+    )
+    assert r.status_code == 302
+    assert [u for _, u in members_named("新人")] == [org.g1.id]
+
+
+def test_an_unknown_or_empty_unit_is_refused_and_changes_nothing(client, searching):
+    login(client, "admin")
+    before = member_count()
+    for typed, reason in (
+        ("第三支部", "没有可选的单位“第三支部”"),
+        ("一支", f"没有可选的单位“一支”，相近的有：{TRAIL_B1}；{TRAIL_G1}"),
+        ("  ", "请填写单位"),
+    ):
+        r = form_post(
+            client,
+            "/admin/members",
+            {"name": "新人", "unit_name": typed, "active_from": "2026-11-01"},
+            "/admin/members",
+        )
+        assert r.status_code == 422
+        assert error_of(r.data, "unit") == reason
+    assert member_count() == before
+
+
+def test_a_leader_names_only_units_of_their_subtree(client, searching):
+    org = searching
+    login(client, "leader")  # leads 第一支部
+    assert lookup(client, scope="placeable", q="支部") == [TRAIL_B1, TRAIL_G1]
+    assert lookup(client, scope="placeable", q="第二") == []
+    r = form_post(
+        client,
+        f"/admin/members/{org.m2.id}/move",
+        {"unit_name": "第二支部", "date": "2026-11-20"},
+        f"/admin/members/{org.m2.id}",
+    )
+    assert r.status_code == 422
+    assert error_of(r.data, "unit").startswith("没有可选的单位“第二支部”")
+    assert [u for _, u in members_named("王二")] == [org.b1.id]
+    r = form_post(
+        client,
+        f"/admin/members/{org.m2.id}/move",
+        {"unit_name": "第一小组", "date": "2026-11-20"},
+        f"/admin/members/{org.m2.id}",
+    )
+    assert r.status_code == 302
+    assert [u for _, u in members_named("王二")] == [org.g1.id]
+
+
+def test_lookup_offers_closest_names_first_and_keeps_to_each_fields_units(client, searching):
+    org = searching
+    login(client, "admin")
+    # The name itself first, then names that start with it, then the rest, in tree order.
+    with tx.write():
+        org_service.add_unit("支部", "支部", db.session.get(Unit, org.b2.id))
+    assert lookup(client, scope="placeable", q="支部") == [
+        "委员会党组 › 机关党委 › 第二支部 › 支部",
+        TRAIL_B1,
+        TRAIL_G1,  # its trail holds 支部
+        "委员会党组 › 机关党委 › 第二支部",
+    ]
+    # A parent for 机关党委 is any unit in use outside its own subtree.
+    assert lookup(client, scope="parent", outside=org.party.id, q="党") == ["委员会党组"]
+    # A retired unit takes nobody, but its entries stay in the audit log.
+    b3 = units.create(org.admin, "第三支部", "支部", org.party.id)
+    units.retire(org.admin, b3.id, date(2026, 11, 16))
+    assert lookup(client, scope="placeable", q="第三") == []
+    assert lookup(client, scope="audit", q="第三") == ["委员会党组 › 机关党委 › 第三支部"]
+    assert client.get("/admin/units/lookup?scope=elsewhere&q=x").status_code == 404
+    login(client, "leader")
+    assert client.get("/admin/units/lookup?scope=parent&q=x").status_code == 403
+
+
+def test_units_are_added_and_moved_by_a_named_parent(client, searching):
+    org = searching
+    login(client, "admin")
+    # Left empty, as the list's blank option: a second top-level unit, which is refused.
+    r = form_post(
+        client,
+        "/admin/units",
+        {"name": "新党委", "kind": "党委", "parent_name": ""},
+        "/admin/units",
+    )
+    assert r.status_code == 422
+    assert error_of(r.data, "parent") == "请选择上级单位（只能有一个顶级单位）"
+    r = form_post(
+        client,
+        "/admin/units",
+        {"name": "第三支部", "kind": "支部", "parent_name": "机关党委"},
+        "/admin/units",
+    )
+    assert r.status_code == 302
+    b3 = db.session.execute(select(Unit).where(Unit.name == "第三支部")).scalar_one()
+    assert b3.parent_id == org.party.id
+    # Moved under a unit of its own subtree: not a choice.
+    r = form_post(
+        client,
+        f"/admin/units/{org.b1.id}/move",
+        {"parent_name": TRAIL_G1},
+        f"/admin/units/{org.b1.id}",
+    )
+    assert r.status_code == 422
+    assert error_of(r.data, "parent").startswith(f"没有可选的单位“{TRAIL_G1}”")
+    r = form_post(
+        client,
+        f"/admin/units/{org.b1.id}/move",
+        {"parent_name": "第三支部"},
+        f"/admin/units/{org.b1.id}",
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Unit, org.b1.id).parent_id == b3.id
+    page = client.get(f"/admin/units/{org.b1.id}").data.decode()
+    # The current parent, by its trail.
+    assert 'name="parent_name" value="委员会党组 › 机关党委 › 第三支部"' in page
+
+
+def test_the_audit_log_is_filtered_by_a_named_unit(client, searching):
+    org = searching
+    login(client, "admin")
+    by_id = client.get(f"/admin/audit?unit={org.b2.id}")
+    by_name = client.get("/admin/audit", query_string={"unit_name": "第二支部"})
+    assert by_name.status_code == 200
+    entries = re.compile(rb'<article class="audit">.*?</article>', re.S)
+    assert entries.findall(by_name.data) == entries.findall(by_id.data)
+    assert entries.findall(by_id.data)  # 赵三's entries, at least
+    assert entries.findall(client.get("/admin/audit").data) != entries.findall(by_id.data)
+    wrong = client.get("/admin/audit", query_string={"unit_name": "第九支部"})
+    assert wrong.status_code == 422
+    assert "没有可选的单位“第九支部”" in wrong.data.decode()
+    assert not entries.findall(wrong.data)
