@@ -239,3 +239,31 @@ def test_the_audit_log_is_filtered_by_a_named_unit(client, searching):
     assert wrong.status_code == 422
     assert "没有可选的单位“第九支部”" in wrong.data.decode()
     assert not entries.findall(wrong.data)
+
+
+def unit_rows(page: bytes) -> list[str]:
+    """The first cell of each row of the units page, as text."""
+    cells = re.findall(rb"<tr[^>]*>\s*<td>(.*?)</td>", page, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", c.decode()).replace("　", "").split()) for c in cells]
+
+
+def test_a_large_tree_is_browsed_two_levels_at_a_time_and_searched(client, app, org):
+    login(client, "admin")
+    whole = client.get("/admin/units").data
+    assert unit_rows(whole) == ["委员会党组", "机关党委", "第一支部", "第一小组", "第二支部"]
+    assert b'name="q"' not in whole
+    app.config["UNIT_PICKER_FROM"] = 5
+    top = client.get("/admin/units").data
+    assert unit_rows(top) == ["委员会党组", "机关党委", "第一支部 下级 1 个 →", "第二支部"]
+    assert f'href="/admin/units?unit={org.b1.id}"'.encode() in top
+    below = client.get(f"/admin/units?unit={org.b1.id}").data.decode()
+    assert unit_rows(below.encode()) == ["第一支部", "第一小组"]
+    assert f'<a href="/admin/units?unit={org.party.id}">机关党委</a> › 第一支部' in below
+    found = client.get("/admin/units", query_string={"q": " 小组 "}).data
+    assert unit_rows(found) == [TRAIL_G1]
+    assert unit_rows(client.get("/admin/units?q=第一").data) == [
+        f"{TRAIL_B1} 下级 1 个 →",
+        TRAIL_G1,
+    ]
+    none = client.get("/admin/units?q=第九").data.decode()
+    assert "没有找到单位。" in none

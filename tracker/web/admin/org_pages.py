@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.domain.validation import ValidationError
@@ -36,15 +36,61 @@ def unit_lookup():
     return jsonify(units=[{"id": u.id, "name": u.name, "label": found.trail(u)} for u in shown])
 
 
+SHOWN_LEVELS = 2  # levels below the unit browsed that a large tree shows at once
+FOUND_SHOWN = 100  # units a search of a large tree lists
+
+
 def _render_units(errors=None, form=None, status=200):
-    tree = units.tree()  # a province has 5,000 units: read once for both lists
+    tree = units.tree()  # a province has 5,000 units: read once for the list and the field
+    parents = picker.parents(tree)
+    shown, browse = tree, None
+    q = " ".join(values.text(request.args.get("q")).split())
+    if len(tree) >= current_app.config["UNIT_PICKER_FROM"] or q:
+        browse = _browse(tree, parents, q)
+        shown = browse["rows"]
     return render_template(
         "admin/units.html",
-        tree=tree,
-        parents=picker.parents(tree),
+        tree=shown,
+        browse=browse,
+        parents=parents,
         errors=errors or {},
         form=form or {},
     ), status
+
+
+def _browse(tree: list[Unit], names: picker.Picker, q: str) -> dict:
+    """A large tree a part at a time: a unit and two levels below it (the top when none is
+    asked for), or the units whose name or trail holds ``q``; each row with how many units
+    are below it, for those whose sub-units are not shown."""
+    unit_id = values.integer(request.args.get("unit"), "unit", {}, required=False)
+    base = next((u for u in tree if u.id == unit_id), None)
+    below: dict[int, int] = {}
+    for u in tree:
+        if u.parent_id is not None:
+            below[u.parent_id] = below.get(u.parent_id, 0) + 1
+    if q:
+        found = [u for u in tree if q in u.name or q in names.trail(u)]
+        rows = found[:FOUND_SHOWN]
+        deepest = -1  # every row's sub-units are behind its link
+        more = len(found) - len(rows)
+    else:
+        top = base.depth if base else 0
+        deepest = top + SHOWN_LEVELS
+        rows = [
+            u
+            for u in tree
+            if (base is None or u.path.startswith(base.path)) and top <= u.depth <= deepest
+        ]
+        more = 0
+    return {
+        "rows": rows,
+        "base": base,
+        "trail": [u for u in tree if base and base.path.startswith(u.path) and u.id != base.id],
+        "q": q,
+        "more": more,
+        "folded": {u.id: below[u.id] for u in rows if u.depth >= deepest and u.id in below},
+        "label": names.trail,
+    }
 
 
 @bp.get("/units")
