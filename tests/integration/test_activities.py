@@ -199,6 +199,25 @@ def test_monthly_central_study_gaps_for_branches_and_groups(org, client):
     assert "第一支部" in page and "第二支部" not in page
 
 
+def test_many_gaps_are_counted_under_each_sub_unit_with_links(org, client, monkeypatch):
+    from tracker.web.activities import routes
+
+    monkeypatch.setattr(routes, "GAPS_LISTED", 2)  # a province's thousands, in small
+    login(client, "admin")
+    page = client.get(f"/activities/gaps?unit={org.party.id}&date=2026-11-05").get_data(
+        as_text=True
+    )
+    rows = re.findall(r'<tr><td><a href="([^"]+)">([^<]+)</a></td><td>(\d+)</td></tr>', page)
+    assert rows == [
+        (f"/activities/gaps?unit={org.b1.id}&amp;date=2026-11-01", "第一支部", "2"),
+        (f"/activities/gaps?unit={org.b2.id}&amp;date=2026-11-01", "第二支部", "1"),
+    ]
+    assert "共有 3 个单位本月尚未开展" in page and "从未记录" not in page
+    # Two or fewer: the units themselves.
+    page = client.get(f"/activities/gaps?unit={org.b1.id}&date=2026-11-05").get_data(as_text=True)
+    assert "尚未开展的单位</th>" not in page and page.count("从未记录") == 2
+
+
 def test_leader_records_an_activity_through_the_page(org, client):
     login(client, "leader")
     form = client.get(f"/activities/new?unit={org.b1.id}").get_data(as_text=True)

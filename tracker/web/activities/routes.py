@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from tracker.domain.periods import period_of
+from tracker.domain.units import path_ids
 from tracker.domain.validation import ValidationError
 from tracker.models import Activity, Unit
 from tracker.services import access, activities, activity_kinds, clock, org, rankings
@@ -160,16 +161,34 @@ def _form(unit: Unit, activity: Activity | None, values: dict, errors: dict):
     ), (422 if errors else 200)
 
 
+GAPS_LISTED = 100  # past this many, the page counts the gaps under each sub-unit instead
+
+
 @bp.get("/gaps")
 def gaps():
     unit = _unit(request.args.get("unit"))
     month = period_of("month", params.parse_date(request.args.get("date")))
+    found = activities.monthly_gaps(current_user, unit, month)
     return render_template(
         "activities/gaps.html",
         unit=unit,
         trail=org.ancestors(unit),
         month=month,
-        gaps=activities.monthly_gaps(current_user, unit, month),
+        gaps=found if len(found) <= GAPS_LISTED else [g for g in found if g.unit.id == unit.id],
+        by_child=_gaps_by_child(unit, found) if len(found) > GAPS_LISTED else None,
+        total=len(found),
         previous_date=month.previous().start.isoformat(),
         next_date=month.next().start.isoformat(),
     )
+
+
+def _gaps_by_child(unit: Unit, found: list) -> list[tuple[Unit, int]]:
+    """How many units under each of ``unit``'s sub-units have a gap (a province's 4,000
+    branches are no list to read): the sub-units with any, in the tree's order."""
+    counts: dict[int, int] = {}
+    for g in found:
+        ids = path_ids(g.unit.path)
+        if len(ids) > unit.depth + 1:
+            child = ids[unit.depth + 1]
+            counts[child] = counts.get(child, 0) + 1
+    return [(c, counts[c.id]) for c in org.children(unit) if c.id in counts]
