@@ -170,7 +170,7 @@ def test_lookup_offers_closest_names_first_and_keeps_to_each_fields_units(client
         "委员会党组 › 机关党委 › 第二支部",
     ]
     # A parent for 机关党委 is any unit in use outside its own subtree.
-    assert lookup(client, scope="parent", outside=org.party.id, q="党") == ["委员会党组"]
+    assert lookup(client, scope="live", outside=org.party.id, q="党") == ["委员会党组"]
     # A retired unit takes nobody, but its entries stay in the audit log.
     b3 = units.create(org.admin, "第三支部", "支部", org.party.id)
     units.retire(org.admin, b3.id, date(2026, 11, 16))
@@ -178,7 +178,7 @@ def test_lookup_offers_closest_names_first_and_keeps_to_each_fields_units(client
     assert lookup(client, scope="audit", q="第三") == ["委员会党组 › 机关党委 › 第三支部"]
     assert client.get("/admin/units/lookup?scope=elsewhere&q=x").status_code == 404
     login(client, "leader")
-    assert client.get("/admin/units/lookup?scope=parent&q=x").status_code == 403
+    assert client.get("/admin/units/lookup?scope=live&q=x").status_code == 403
 
 
 def test_units_are_added_and_moved_by_a_named_parent(client, searching):
@@ -267,3 +267,39 @@ def test_a_large_tree_is_browsed_two_levels_at_a_time_and_searched(client, app, 
     ]
     none = client.get("/admin/units?q=第九").data.decode()
     assert "没有找到单位。" in none
+
+
+def test_a_channel_names_its_unit_or_none_for_the_whole_organisation(client, searching):
+    from tracker.models.reminders import ReminderChannel
+
+    org = searching
+    login(client, "admin")
+    page = client.get("/admin/reminders").data.decode()
+    assert 'name="unit_id_name"' in page and 'placeholder="输入单位名称查找，留空为全组织"' in page
+    fields = {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"}
+    for name, typed in (("一支部群", "第一支部"), ("全体群", ""), ("错群", "第九支部")):
+        r = form_post(
+            client,
+            "/admin/reminders/channels",
+            {"name": name, "unit_id_name": typed, "enabled": "1", **fields},
+            "/admin/reminders",
+        )
+        assert r.status_code == (400 if name == "错群" else 302), r.data
+    assert "没有可选的单位“第九支部”" in r.data.decode()
+    saved = dict(db.session.execute(select(ReminderChannel.name, ReminderChannel.unit_id)).all())
+    assert saved == {"一支部群": org.b1.id, "全体群": None}
+    # A channel keeps a unit retired since: its page still names it.
+    with tx.write():
+        b3 = org_service.add_unit("第三支部", "支部", db.session.get(Unit, org.party.id))
+    units.retire(org.admin, b3.id, date(2026, 11, 16))
+    channel = db.session.execute(select(ReminderChannel).where(ReminderChannel.name == "一支部群"))
+    channel_id = channel.scalar_one().id
+    r = form_post(
+        client,
+        f"/admin/reminders/channels/{channel_id}",
+        {"name": "一支部群", "unit_id_name": "第三支部", "enabled": "1", **fields},
+        "/admin/reminders",
+    )
+    assert r.status_code == 302
+    page = client.get(f"/admin/reminders/channels/{channel_id}").data.decode()
+    assert 'name="unit_id_name" value="委员会党组 › 机关党委 › 第三支部"' in page

@@ -24,12 +24,15 @@ def unit_lookup():
     tree = units.tree()
     if scope == "placeable":
         found = picker.placeable(tree)
-    elif scope == "parent":
+    elif scope == "live":
         require_admin()
         outside = values.integer(request.args.get("outside"), "outside", {}, required=False)
         found = picker.parents(tree, db.session.get(Unit, outside) if outside else None)
     elif scope == "audit":
         found = picker.audit_units(tree)
+    elif scope == "every":
+        require_admin()
+        found = picker.channel_units(tree)
     else:
         abort(404)
     shown = found.matching(values.text(request.args.get("q")))[: picker.SHOWN]

@@ -131,8 +131,14 @@ def parents(tree: list[Unit], outside: Unit | None = None) -> Picker:
     choices = _live(tree)
     if outside is not None:
         choices = [u for u in choices if not u.path.startswith(outside.path)]
-    lookup = url_for("admin.unit_lookup", scope="parent", outside=outside.id if outside else None)
+    lookup = url_for("admin.unit_lookup", scope="live", outside=outside.id if outside else None)
     return picker("parent", choices, tree, lookup)
+
+
+def channel_units(tree: list[Unit]) -> Picker:
+    """A reminder channel's unit: any unit, a retired one a channel still names included,
+    or none (the whole organisation)."""
+    return picker("unit_id", tree, tree, url_for("admin.unit_lookup", scope="every"))
 
 
 def audit_units(tree: list[Unit]) -> Picker:

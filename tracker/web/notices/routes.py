@@ -8,11 +8,11 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from tracker.models import Unit
 from tracker.reminders import channels, delivery, policy, templates
-from tracker.services import org
+from tracker.services.admin import units
 from tracker.services.reminders import inbox, settings
 from tracker.web import params
+from tracker.web.admin import picker
 
 bp = Blueprint("notices", __name__)
 
@@ -111,18 +111,15 @@ def prefs():
 
 @bp.get("/admin/reminders")
 def admin_index():
+    tree = units.tree()
     return render_template(
         "notices/admin_index.html",
         templates=[settings.template(k) for k in templates.DEFAULTS],
         channels=settings.channels_list(),
-        units={u.id: u for u in _units()},
+        units={u.id: u for u in tree},
+        unit_field=picker.channel_units(tree),
         kind_labels=channels.KIND_LABELS,
     )
-
-
-def _units() -> list[Unit]:
-    root = org.root_unit()
-    return org.subtree(root) if root else []
 
 
 @bp.route("/admin/reminders/templates/<key>", methods=["GET", "POST"])
@@ -174,13 +171,17 @@ def admin_channel(channel_id: int | None = None):
     if channel_id and row is None:
         abort(404)
     error = ""
+    field = picker.channel_units(units.tree())
     if request.method == "POST":
-        unit = request.form.get("unit_id", "")
+        errors: dict = {}
+        unit_id = field.chosen(request.form, errors, required=False)  # none: everyone
         try:
+            if errors:
+                raise settings.SettingsError(errors[field.field])
             settings.save_channel(
                 current_user,
                 channel_id=channel_id,
-                unit_id=params.as_id(unit),
+                unit_id=unit_id,
                 kind=request.form.get("kind", ""),
                 name=request.form.get("name", ""),
                 url=request.form.get("url", ""),
@@ -198,7 +199,7 @@ def admin_channel(channel_id: int | None = None):
         channel=row,
         form=request.form if request.method == "POST" else None,
         error=error,
-        units=_units(),
+        unit_field=field,
         kinds=[k for k in channels.KINDS if k != "inapp"],
         kind_labels=channels.KIND_LABELS,
     ), (400 if error else 200)
