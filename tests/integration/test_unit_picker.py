@@ -104,14 +104,19 @@ def test_a_name_two_units_share_is_refused_with_both_trails(client, searching):
     assert member_count() == before
     # What was typed stays in the field, marked, for the leader to complete.
     assert re.search(r'name="unit_name" value="第一小组"[^>]*aria-invalid="true"', r.data.decode())
-    r = form_post(
-        client,
-        "/admin/members",
-        {"name": "新人", "unit_name": TRAIL_G1, "active_from": "2026-11-01"},
-        "/admin/members",
-    )
-    assert r.status_code == 302
+    # The end of a trail is enough, with the separators an import takes.
+    for name, typed in (("新人", "第一支部/第一小组"), ("新人乙", "机关党委 > 第二支部 ›第一小组")):
+        r = form_post(
+            client,
+            "/admin/members",
+            {"name": name, "unit_name": typed, "active_from": "2026-11-01"},
+            "/admin/members",
+        )
+        assert r.status_code == 302, error_of(r.data, "unit")
     assert [u for _, u in members_named("新人")] == [org.g1.id]
+    [(_, other)] = members_named("新人乙")
+    assert other not in (org.g1.id, org.b2.id)
+    assert db.session.get(Unit, other).parent_id == org.b2.id
 
 
 def test_an_unknown_or_empty_unit_is_refused_and_changes_nothing(client, searching):

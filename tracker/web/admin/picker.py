@@ -4,7 +4,8 @@ A province has 5,000 units: a ``<select>`` of all of them made every member's pa
 the units page 1 MB, and was no way to find one unit anyway. Past ``UNIT_PICKER_FROM``
 choices the field is a text input that names a unit by its trail (``省委 › 机关党委 ›
 第一支部``) or, where that is unique, by its name alone; ``app.js`` offers matching trails as
-the leader types (``lookup``). Without JavaScript, typing the name works the same.
+the leader types (``lookup``). Without JavaScript, typing the name works the same, and so
+does the end of a trail (``机关党委/第一支部``), as in an import.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tracker.domain.units import path_ids
 from tracker.models import Unit
 from tracker.services import access
 from tracker.services.admin import audit_log, units
+from tracker.services.imports.common import SEPARATORS
 
 from . import values
 
@@ -35,7 +37,7 @@ class Picker:
     choices: Sequence[Unit]
     names: dict[int, str]
     lookup: str = ""  # the URL that offers trails as the leader types
-    _trails: dict[int, str] = field(default_factory=dict, repr=False)
+    _trails: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def searching(self) -> bool:
@@ -46,13 +48,17 @@ class Picker:
     def typed_field(self) -> str:
         return f"{self.field}_name"
 
-    def trail(self, unit: Unit) -> str:
+    def names_of(self, unit: Unit) -> tuple[str, ...]:
+        """The names from the top of the tree down to the unit."""
         found = self._trails.get(unit.id)
         if found is None:
-            found = self._trails[unit.id] = SEPARATOR.join(
+            found = self._trails[unit.id] = tuple(
                 self.names.get(i, "?") for i in path_ids(unit.path)
             )
         return found
+
+    def trail(self, unit: Unit) -> str:
+        return SEPARATOR.join(self.names_of(unit))
 
     def label(self, unit_id) -> str:
         """The trail of the chosen unit's id (as a form holds it), or '' if it is not a choice."""
@@ -71,27 +77,26 @@ class Picker:
         return sorted(found, key=lambda u: (u.name != typed, not u.name.startswith(typed), u.path))
 
     def resolve(self, typed: str, errors: dict) -> int | None:
-        """The id of the unit typed into the search field; an error under ``field`` if none
-        or several fit."""
-        typed = " ".join(typed.split())
-        if not typed:
+        """The id of the unit typed into the search field: its name, or its trail or the end
+        of it (``机关党委/第一支部``, with any of the separators an import takes); an error
+        under ``field`` if none or several fit."""
+        parts = tuple(p for p in SEPARATORS.split(typed.strip()) if p)
+        if not parts:
             errors[self.field] = "请填写单位"
             return None
-        by_trail = [u for u in self.choices if self.trail(u) == typed]
-        if by_trail:
-            return by_trail[0].id
-        named = [u for u in self.choices if u.name == typed]
-        if len(named) == 1:
-            return named[0].id
-        if named:
-            shown = "；".join(self.trail(u) for u in named[:NAMED_IN_ERROR])
-            more = "等" if len(named) > NAMED_IN_ERROR else ""
+        fits = [u for u in self.choices if self.names_of(u)[-len(parts) :] == parts]
+        if len(fits) == 1:
+            return fits[0].id
+        typed = SEPARATOR.join(parts)
+        if fits:
+            shown = "；".join(self.trail(u) for u in fits[:NAMED_IN_ERROR])
+            more = "等" if len(fits) > NAMED_IN_ERROR else ""
             errors[self.field] = (
-                f"有 {len(named)} 个单位名为“{typed}”：{shown}{more}。请写出上级单位，"
-                f"如“{self.trail(named[0])}”"
+                f"有 {len(fits)} 个单位名为“{typed}”：{shown}{more}。请写出上级单位，"
+                f"如“{self.trail(fits[0])}”"
             )
             return None
-        close = self.matching(typed)
+        close = self.matching(parts[-1])
         hint = (
             f"，相近的有：{'；'.join(self.trail(u) for u in close[:NAMED_IN_ERROR])}"
             if close
