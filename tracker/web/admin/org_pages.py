@@ -49,7 +49,7 @@ def _render_units(errors=None, form=None, status=200):
     shown, browse = tree, None
     q = " ".join(values.text(request.args.get("q")).split())
     if len(tree) >= current_app.config["UNIT_PICKER_FROM"] or q:
-        browse = _browse(tree, parents, q)
+        browse = _browse(tree, q)
         shown = browse["rows"]
     return render_template(
         "admin/units.html",
@@ -61,18 +61,19 @@ def _render_units(errors=None, form=None, status=200):
     ), status
 
 
-def _browse(tree: list[Unit], names: picker.Picker, q: str) -> dict:
+def _browse(tree: list[Unit], q: str) -> dict:
     """A large tree a part at a time: a unit and two levels below it (the top when none is
-    asked for), or the units whose name or trail holds ``q``; each row with how many units
-    are below it, for those whose sub-units are not shown."""
+    asked for), or the units whose name or trail holds ``q``, closest first; each row with
+    how many units are below it, for those whose sub-units are not shown."""
     unit_id = values.integer(request.args.get("unit"), "unit", {}, required=False)
     base = next((u for u in tree if u.id == unit_id), None)
     below: dict[int, int] = {}
     for u in tree:
         if u.parent_id is not None:
             below[u.parent_id] = below.get(u.parent_id, 0) + 1
+    every = picker.picker("unit", tree, tree, "")  # retired units too, as the tree shows them
     if q:
-        found = [u for u in tree if q in u.name or q in names.trail(u)]
+        found = every.matching(q)
         rows = found[:FOUND_SHOWN]
         deepest = -1  # every row's sub-units are behind its link
         more = len(found) - len(rows)
@@ -92,7 +93,7 @@ def _browse(tree: list[Unit], names: picker.Picker, q: str) -> dict:
         "q": q,
         "more": more,
         "folded": {u.id: below[u.id] for u in rows if u.depth >= deepest and u.id in below},
-        "label": names.trail,
+        "label": every.trail,
     }
 
 
