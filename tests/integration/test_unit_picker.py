@@ -41,6 +41,16 @@ def members_named(name: str) -> list[tuple[int, int]]:
     )
 
 
+def add_member(client, name: str, typed: str):
+    """The add-member form, posted with its unit typed into the search field."""
+    return form_post(
+        client,
+        "/admin/members",
+        {"name": name, "unit_name": typed, "active_from": "2026-11-01"},
+        "/admin/members",
+    )
+
+
 def member_count() -> int:
     return db.session.execute(select(func.count()).select_from(Member)).scalar_one()
 
@@ -75,12 +85,7 @@ def test_a_unique_name_or_a_trail_places_the_new_member(client, searching):
     org = searching
     login(client, "admin")
     for name, typed, unit in (("新人甲", "第二支部", org.b2), ("新人乙", TRAIL_G1, org.g1)):
-        r = form_post(
-            client,
-            "/admin/members",
-            {"name": name, "unit_name": typed, "active_from": "2026-11-01"},
-            "/admin/members",
-        )
+        r = add_member(client, name, typed)
         assert r.status_code == 302, r.data
         assert [u for _, u in members_named(name)] == [unit.id]
 
@@ -91,12 +96,7 @@ def test_a_name_two_units_share_is_refused_with_both_trails(client, searching):
         org_service.add_unit("第一小组", "党小组", db.session.get(Unit, org.b2.id))
     login(client, "admin")
     before = member_count()
-    r = form_post(
-        client,
-        "/admin/members",
-        {"name": "新人", "unit_name": "第一小组", "active_from": "2026-11-01"},
-        "/admin/members",
-    )
+    r = add_member(client, "新人", "第一小组")
     assert r.status_code == 422
     message = error_of(r.data, "unit")
     assert "有 2 个单位名为“第一小组”" in message
@@ -106,12 +106,7 @@ def test_a_name_two_units_share_is_refused_with_both_trails(client, searching):
     assert re.search(r'name="unit_name" value="第一小组"[^>]*aria-invalid="true"', r.data.decode())
     # The end of a trail is enough, with the separators an import takes.
     for name, typed in (("新人", "第一支部/第一小组"), ("新人乙", "机关党委 > 第二支部 ›第一小组")):
-        r = form_post(
-            client,
-            "/admin/members",
-            {"name": name, "unit_name": typed, "active_from": "2026-11-01"},
-            "/admin/members",
-        )
+        r = add_member(client, name, typed)
         assert r.status_code == 302, error_of(r.data, "unit")
     assert [u for _, u in members_named("新人")] == [org.g1.id]
     [(_, other)] = members_named("新人乙")
@@ -127,12 +122,7 @@ def test_an_unknown_or_empty_unit_is_refused_and_changes_nothing(client, searchi
         ("一支", f"没有可选的单位“一支”，相近的有：{TRAIL_B1}；{TRAIL_G1}"),
         ("  ", "请填写单位"),
     ):
-        r = form_post(
-            client,
-            "/admin/members",
-            {"name": "新人", "unit_name": typed, "active_from": "2026-11-01"},
-            "/admin/members",
-        )
+        r = add_member(client, "新人", typed)
         assert r.status_code == 422
         assert error_of(r.data, "unit") == reason
     assert member_count() == before
@@ -143,23 +133,17 @@ def test_a_leader_names_only_units_of_their_subtree(client, searching):
     login(client, "leader")  # leads 第一支部
     assert lookup(client, scope="placeable", q="支部") == [TRAIL_B1, TRAIL_G1]
     assert lookup(client, scope="placeable", q="第二") == []
-    r = form_post(
-        client,
-        f"/admin/members/{org.m2.id}/move",
-        {"unit_name": "第二支部", "date": "2026-11-20"},
-        f"/admin/members/{org.m2.id}",
-    )
-    assert r.status_code == 422
-    assert error_of(r.data, "unit").startswith("没有可选的单位“第二支部”")
-    assert [u for _, u in members_named("王二")] == [org.b1.id]
-    r = form_post(
-        client,
-        f"/admin/members/{org.m2.id}/move",
-        {"unit_name": "第一小组", "date": "2026-11-20"},
-        f"/admin/members/{org.m2.id}",
-    )
-    assert r.status_code == 302
-    assert [u for _, u in members_named("王二")] == [org.g1.id]
+    page = f"/admin/members/{org.m2.id}"
+    for typed, status, unit in (("第二支部", 422, org.b1), ("第一小组", 302, org.g1)):
+        r = form_post(client, f"{page}/move", {"unit_name": typed, "date": "2026-11-20"}, page)
+        assert r.status_code == status
+        assert [u for _, u in members_named("王二")] == [unit.id]
+    assert error_of(
+        form_post(
+            client, f"{page}/move", {"unit_name": "第二支部", "date": "2026-11-21"}, page
+        ).data,
+        "unit",
+    ).startswith("没有可选的单位“第二支部”")
 
 
 def test_lookup_offers_closest_names_first_and_keeps_to_each_fields_units(client, searching):
@@ -189,40 +173,31 @@ def test_lookup_offers_closest_names_first_and_keeps_to_each_fields_units(client
 def test_units_are_added_and_moved_by_a_named_parent(client, searching):
     org = searching
     login(client, "admin")
+
+    def add(name: str, parent: str):
+        return form_post(
+            client,
+            "/admin/units",
+            {"name": name, "kind": "支部", "parent_name": parent},
+            "/admin/units",
+        )
+
+    def move(parent: str):
+        page = f"/admin/units/{org.b1.id}"
+        return form_post(client, f"{page}/move", {"parent_name": parent}, page)
+
     # Left empty, as the list's blank option: a second top-level unit, which is refused.
-    r = form_post(
-        client,
-        "/admin/units",
-        {"name": "新党委", "kind": "党委", "parent_name": ""},
-        "/admin/units",
-    )
+    r = add("新党委", "")
     assert r.status_code == 422
     assert error_of(r.data, "parent") == "请选择上级单位（只能有一个顶级单位）"
-    r = form_post(
-        client,
-        "/admin/units",
-        {"name": "第三支部", "kind": "支部", "parent_name": "机关党委"},
-        "/admin/units",
-    )
-    assert r.status_code == 302
+    assert add("第三支部", "机关党委").status_code == 302
     b3 = db.session.execute(select(Unit).where(Unit.name == "第三支部")).scalar_one()
     assert b3.parent_id == org.party.id
     # Moved under a unit of its own subtree: not a choice.
-    r = form_post(
-        client,
-        f"/admin/units/{org.b1.id}/move",
-        {"parent_name": TRAIL_G1},
-        f"/admin/units/{org.b1.id}",
-    )
+    r = move(TRAIL_G1)
     assert r.status_code == 422
     assert error_of(r.data, "parent").startswith(f"没有可选的单位“{TRAIL_G1}”")
-    r = form_post(
-        client,
-        f"/admin/units/{org.b1.id}/move",
-        {"parent_name": "第三支部"},
-        f"/admin/units/{org.b1.id}",
-    )
-    assert r.status_code == 302
+    assert move("第三支部").status_code == 302
     db.session.expire_all()
     assert db.session.get(Unit, org.b1.id).parent_id == b3.id
     page = client.get(f"/admin/units/{org.b1.id}").data.decode()
