@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+# Between the names of a unit and the units above it, as people write a unit's trail
+# ("机关党委/第一支部", "省委 › 机关党委"): imports and unit search fields take any of them.
+SEPARATORS = re.compile(r"\s*[/／>＞›»\\]\s*")
 
 
 def retired_conflict(

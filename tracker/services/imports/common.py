@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from tracker.domain.units import retired_conflict
+from tracker.domain.units import SEPARATORS, retired_conflict
 from tracker.extensions import db
 from tracker.models import Member, Unit
 
@@ -122,8 +121,6 @@ class Columns:
 
 
 # Unit references ---------------------------------------------------------------------------
-
-SEPARATORS = re.compile(r"\s*[/／>＞›»\\]\s*")
 
 
 class UnitIndex:

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from flask import current_app, url_for
 from flask_login import current_user
 
-from tracker.domain.units import path_ids
+from tracker.domain.units import SEPARATORS, path_ids
 from tracker.models import Unit
 from tracker.services import access
 from tracker.services.admin import audit_log, units
-from tracker.services.imports.common import SEPARATORS
 
 from . import values
 
