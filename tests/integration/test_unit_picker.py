@@ -165,6 +165,7 @@ def test_lookup_offers_closest_names_first_and_keeps_to_each_fields_units(client
     units.retire(org.admin, b3.id, date(2026, 11, 16))
     assert lookup(client, scope="placeable", q="第三") == []
     assert lookup(client, scope="audit", q="第三") == ["委员会党组 › 机关党委 › 第三支部"]
+    assert lookup(client, scope="placeable", q=" ") == []  # nothing typed: nothing offered
     assert client.get("/admin/units/lookup?scope=elsewhere&q=x").status_code == 404
     login(client, "leader")
     assert client.get("/admin/units/lookup?scope=live&q=x").status_code == 403

@@ -21,7 +21,8 @@ from .pages import bp, no_store, require_admin
 def unit_lookup():
     """Units whose name or trail holds ``q``, as a unit field offers them (JSON)."""
     scope = request.args.get("scope", "placeable")
-    tree = units.tree()
+    q = values.text(request.args.get("q"))
+    tree = units.tree() if q.strip() else []  # nothing typed: nothing to offer
     if scope == "placeable":
         found = picker.placeable(tree)
     elif scope == "live":
@@ -35,7 +36,7 @@ def unit_lookup():
         found = picker.channel_units(tree)
     else:
         abort(404)
-    shown = found.matching(values.text(request.args.get("q")))[: picker.SHOWN]
+    shown = found.matching(q)[: picker.SHOWN]
     return jsonify(units=[{"id": u.id, "name": u.name, "label": found.trail(u)} for u in shown])
 
 
@@ -61,7 +62,7 @@ def _render_units(errors=None, form=None, status=200):
     ), status
 
 
-def _browse(tree: list[Unit], q: str) -> dict:
+def _browse(tree: list[units.TreeUnit], q: str) -> dict:
     """A large tree a part at a time: a unit and two levels below it (the top when none is
     asked for), or the units whose name or trail holds ``q``, closest first; each row with
     how many units are below it, for those whose sub-units are not shown."""
