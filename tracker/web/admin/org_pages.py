@@ -62,7 +62,7 @@ def _render_units(errors=None, form=None, status=200):
     ), status
 
 
-def _browse(tree: list[units.TreeUnit], q: str) -> dict:
+def _browse(tree: list[org.UnitRow], q: str) -> dict:
     """A large tree a part at a time: a unit and two levels below it (the top when none is
     asked for), or the units whose name or trail holds ``q``, closest first; each row with
     how many units are below it, for those whose sub-units are not shown."""

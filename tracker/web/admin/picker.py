@@ -20,7 +20,7 @@ from tracker.domain.units import SEPARATORS, path_ids
 from tracker.models import Unit
 from tracker.services import access
 from tracker.services.admin import audit_log, units
-from tracker.services.admin.units import TreeUnit
+from tracker.services.org import UnitRow
 
 from . import values
 
@@ -34,7 +34,7 @@ class Picker:
     """The units a field offers (``choices``, in tree order) and every unit's name, for trails."""
 
     field: str
-    choices: Sequence[TreeUnit]
+    choices: Sequence[UnitRow]
     names: dict[int, str]
     lookup: str = ""  # the URL that offers trails as the leader types
     _trails: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
@@ -48,7 +48,7 @@ class Picker:
     def typed_field(self) -> str:
         return f"{self.field}_name"
 
-    def names_of(self, unit: TreeUnit) -> tuple[str, ...]:
+    def names_of(self, unit: UnitRow) -> tuple[str, ...]:
         """The names from the top of the tree down to the unit."""
         found = self._trails.get(unit.id)
         if found is None:
@@ -57,7 +57,7 @@ class Picker:
             )
         return found
 
-    def trail(self, unit: TreeUnit) -> str:
+    def trail(self, unit: UnitRow) -> str:
         return SEPARATOR.join(self.names_of(unit))
 
     def label(self, unit_id) -> str:
@@ -67,7 +67,7 @@ class Picker:
                 return self.trail(u)
         return ""
 
-    def matching(self, typed: str) -> list[TreeUnit]:
+    def matching(self, typed: str) -> list[UnitRow]:
         """Choices whose name or trail holds what was typed, closest first: the name itself,
         then names that start with it, then the rest, each in tree order."""
         typed = " ".join(typed.split())
@@ -116,7 +116,7 @@ class Picker:
         return values.integer(form.get(self.field), self.field, errors, required=required)
 
 
-def _placeable_units(tree: list[TreeUnit]) -> list[TreeUnit]:
+def _placeable_units(tree: list[UnitRow]) -> list[UnitRow]:
     """Units the current user may put members in."""
     if current_user.is_admin:
         return _live(tree)
@@ -124,14 +124,14 @@ def _placeable_units(tree: list[TreeUnit]) -> list[TreeUnit]:
     return [u for u in _live(tree) if any(u.path.startswith(p) for p in paths)]
 
 
-def placeable(tree: list[TreeUnit] | None = None) -> Picker:
+def placeable(tree: list[UnitRow] | None = None) -> Picker:
     """The field choosing a unit for a member (to join, move to, lead)."""
     tree = units.tree() if tree is None else tree
     lookup = url_for("admin.unit_lookup", scope="placeable")
     return picker("unit", _placeable_units(tree), tree, lookup)
 
 
-def parents(tree: list[TreeUnit], outside: Unit | None = None) -> Picker:
+def parents(tree: list[UnitRow], outside: Unit | None = None) -> Picker:
     """The field choosing a parent unit: any unit in use, outside ``outside``'s subtree."""
     choices = _live(tree)
     if outside is not None:
@@ -140,25 +140,23 @@ def parents(tree: list[TreeUnit], outside: Unit | None = None) -> Picker:
     return picker("parent", choices, tree, lookup)
 
 
-def channel_units(tree: list[TreeUnit]) -> Picker:
+def channel_units(tree: list[UnitRow]) -> Picker:
     """A reminder channel's unit: any unit, a retired one a channel still names included,
     or none (the whole organisation)."""
     return picker("unit_id", tree, tree, url_for("admin.unit_lookup", scope="every"))
 
 
-def audit_units(tree: list[TreeUnit]) -> Picker:
+def audit_units(tree: list[UnitRow]) -> Picker:
     """The audit log's unit filter: every unit the viewer sees entries of, retired ones too."""
     paths = audit_log.require_viewer(current_user)
     choices = [u for u in tree if paths is None or any(u.path.startswith(p) for p in paths)]
     return picker("unit", choices, tree, url_for("admin.unit_lookup", scope="audit"))
 
 
-def _live(tree: list[TreeUnit]) -> list[TreeUnit]:
+def _live(tree: list[UnitRow]) -> list[UnitRow]:
     return [u for u in tree if u.retired_on is None]
 
 
-def picker(
-    name: str, choices: Sequence[TreeUnit], every: Sequence[TreeUnit], lookup: str
-) -> Picker:
+def picker(name: str, choices: Sequence[UnitRow], every: Sequence[UnitRow], lookup: str) -> Picker:
     """A picker offering ``choices``, their trails named from ``every`` unit."""
     return Picker(name, choices, {u.id: u.name for u in every}, lookup)
