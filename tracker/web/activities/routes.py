@@ -38,7 +38,7 @@ def index():
     today = clock.today()
     start = today - timedelta(days=89)
     rows = activities.in_subtree(unit, start, today)
-    units = {u.id: u for u in org.subtree(unit)}
+    units = org.rows_by_id(a.unit_id for a in rows)  # the units the rows name
     return render_template(
         "activities/index.html",
         unit=unit,
