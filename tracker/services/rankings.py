@@ -245,9 +245,10 @@ def met_target(period: Period, unit: Unit, today: date) -> int | None:
     for member_id, first, last in rosters.member_spans(period, unit, partial):
         active[member_id] += rosters.elapsed(first, last, period, today)
     points = standings_service.points_of(period, unit, list(active))
+    daily = period_target(1)  # asked once: the settings are a proxy lookup each time
     for member_id, days in active.items():
         held = points.get(member_id, 0)
-        met += (held >= period_target(days)) - (held >= target)
+        met += (held >= daily * days) - (held >= target)
     return met
 
 
