@@ -169,20 +169,21 @@ def gaps():
     unit = _unit(request.args.get("unit"))
     month = period_of("month", params.parse_date(request.args.get("date")))
     found = activities.monthly_gaps(current_user, unit, month)
+    many = len(found) > GAPS_LISTED
     return render_template(
         "activities/gaps.html",
         unit=unit,
         trail=org.ancestors(unit),
         month=month,
-        gaps=found if len(found) <= GAPS_LISTED else [g for g in found if g.unit.id == unit.id],
-        by_child=_gaps_by_child(unit, found) if len(found) > GAPS_LISTED else None,
+        gaps=[g for g in found if g.unit.id == unit.id] if many else found,
+        by_child=_gaps_by_child(unit, found) if many else None,
         total=len(found),
         previous_date=month.previous().start.isoformat(),
         next_date=month.next().start.isoformat(),
     )
 
 
-def _gaps_by_child(unit: Unit, found: list) -> list[tuple[Unit, int]]:
+def _gaps_by_child(unit: Unit, found: list) -> list[tuple[org.UnitRow, int]]:
     """How many units under each of ``unit``'s sub-units have a gap (a province's 4,000
     branches are no list to read): the sub-units with any, in the tree's order."""
     counts: dict[int, int] = {}
@@ -191,4 +192,4 @@ def _gaps_by_child(unit: Unit, found: list) -> list[tuple[Unit, int]]:
         if len(ids) > unit.depth + 1:
             child = ids[unit.depth + 1]
             counts[child] = counts.get(child, 0) + 1
-    return [(c, counts[c.id]) for c in org.children(unit) if c.id in counts]
+    return [(c, counts[c.id]) for c in org.child_rows(unit.id) if c.id in counts]
