@@ -159,3 +159,24 @@ def test_members_without_points_are_checked_by_key(pg, province_shaped):
         params = [*standings._range(week, pg.root), 1, 1, 64, *standings._holds_none(week, pg.root)]
         plan = _generic_plan(holding, params)
         assert _by_key(plan), plan
+
+
+def test_a_members_neighbours_are_read_from_the_board_index(pg, province_shaped):
+    """The plan PostgreSQL keeps for a member's row and neighbours: the member's points are
+    looked up by key, and each side is a range of the board index from those points. (On
+    province data the earlier statement's generic plan walked the primary key in id order,
+    testing every member's points; on a table this small it was planned well, so this guards
+    the shape rather than reproducing that choice, which the benchmark's ranks show.)"""
+    from tracker.services import standings
+
+    week = province_shaped
+    plan = _generic_plan(*standings._mine_and_neighbours(week, pg.root, pg.m1.id, 2))
+    lines = plan.splitlines()
+    reads = [i for i, line in enumerate(lines) if "on subtree_points" in line]
+    assert reads, plan
+    for i in reads:
+        if "pk_subtree_points" in lines[i]:
+            assert "member_id = " in lines[i + 1], plan  # one member's row, by key
+            assert "Filter" not in lines[i + 2], plan
+        else:
+            assert "ix_subtree_points_board" in lines[i], plan
