@@ -216,15 +216,18 @@ LAST_MEMBER = "SELECT COALESCE(MAX(id), 0) FROM member"  # the highest member id
 BATCH_COST = 8
 
 
-def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
+def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> float:
     """Whether ``count`` members without points are better found in all members' id order
     (``_zeros``) than in the subtree's, which reads every membership of the subtree: the
     first reads about (all members ÷ the subtree's members without points) ids for each one
     it finds (on SQLite the ids themselves cost little; those that hold no points in the
     subtree are each asked whether they are on its roster; on PostgreSQL below the root see
-    ``BATCH_COST``). Members with points are counted from the score bands."""
+    ``BATCH_COST``). Members with points are counted from the score bands.
+
+    The answer is that spread, the ids passed for each member found, where the order of all
+    members pays (the first window of ids is sized by it), and 0 where it does not."""
     if roster <= SMALL_ROSTER:
-        return False
+        return 0
     with_points, top_id = query_each(
         [
             (
@@ -235,7 +238,10 @@ def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> bool:
         ]
     )
     cost = BATCH_COST if unit.parent_id is not None and is_postgres() else 1
-    return (roster - with_points[0][0]) * roster >= count * top_id[0][0] * cost
+    zeros = roster - with_points[0][0]
+    if zeros <= 0 or zeros * roster < count * top_id[0][0] * cost:
+        return 0
+    return top_id[0][0] / zeros
 
 
 def _zeros(
@@ -245,16 +251,16 @@ def _zeros(
     count: int,
     *,
     below: bool,
-    by_id: bool,
+    by_id: float,
     among: list[int] | None = None,
 ) -> tuple[list[tuple], bool]:
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
     first, or above it; None: below every member), as rows, and whether those were all there
     are.
 
-    Found in all members' memberships in id order (``by_id``, see ``_scan_pays``), where a
-    member with several memberships may be met twice; else taken from all of the subtree's
-    (``among``, if the caller read them already).
+    Found in all members' memberships in id order (``by_id``: the ids passed for each member
+    found, see ``_scan_pays``), where a member with several memberships may be met twice;
+    else taken from all of the subtree's (``among``, if the caller read them already).
     """
     if count <= 0:
         return [], False
@@ -268,10 +274,10 @@ def _zeros(
     if member_id is None:
         member_id = query(LAST_MEMBER)[0][0] + 1
     if not is_postgres():
-        read = _zeros_by_gaps
-    else:
-        read = _zeros_in_windows if unit.parent_id is None else _zeros_in_batches
-    return read(period, unit, member_id, count, below)
+        return _zeros_by_gaps(period, unit, member_id, count, below)
+    if unit.parent_id is None:
+        return _zeros_in_windows(period, unit, member_id, count, below, by_id)
+    return _zeros_in_batches(period, unit, member_id, count, below)
 
 
 def _zeros_by_gaps(
@@ -333,9 +339,9 @@ def _zeros_in_batches(
 # root of a year), each then asked about (``ASKED``); rows are (member, on the roster,
 # reported days) in id order. Elsewhere a window
 # would ask about every member outside the subtree, so the batches stay. The first window
-# spans this many ids (1,024 asked about hundreds of members for a day's board, where two
-# were wanted):
-ID_WINDOW = 64
+# spans half as many ids again as should hold the members wanted, by the spread of members
+# without points among all ids, and at least this many:
+ID_WINDOW = 8
 WINDOW = (
     f"SELECT z.member_id, {ASKED} FROM (SELECT member_id FROM membership "
     "WHERE member_id > ? AND member_id < ? EXCEPT SELECT member_id FROM subtree_points "
@@ -345,15 +351,16 @@ WINDOW = (
 
 
 def _zeros_in_windows(
-    period: Period, unit: Unit, member_id: int, count: int, below: bool
+    period: Period, unit: Unit, member_id: int, count: int, below: bool, spread: float
 ) -> tuple[list[tuple], bool]:
     """``_zeros`` by id on PostgreSQL at the root: windows of ids (``WINDOW``) from
-    ``member_id`` on, each beyond the one before, until the ids run out."""
+    ``member_id`` on, each beyond the one before and four times as wide, until the ids run
+    out. ``spread``: the ids passed for each member found (``_scan_pays``)."""
     found: list[tuple] = []
     where, roster, start, width = _range(period, unit), _on_roster(period, unit), member_id, 0
     top = None if below else query(LAST_MEMBER)[0][0]
     while True:
-        width = width * 4 or ID_WINDOW
+        width = width * 4 or max(ID_WINDOW, round(1.5 * count * spread))
         low, high = (start - width, start) if below else (start, start + width)
         rows = query(WINDOW, [*roster, *where, low, high, *where, low, high])
         if _kept(rows[::-1] if below else rows, found, count):
@@ -410,7 +417,7 @@ def _before_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
 
 
 def _then_zeros(
-    period: Period, unit: Unit, after: list[tuple], count: int, by_id: bool
+    period: Period, unit: Unit, after: list[tuple], count: int, by_id: float
 ) -> list[tuple]:
     """``after`` (rows in board order) cut where members without points begin, then those
     members by id and then members with deductions, ``count`` rows in all (fewer at the end
@@ -490,7 +497,7 @@ def _around(found: list[tuple], me: tuple, around: int) -> tuple[list, list]:
 
 
 def _window_among_zeros(
-    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple], by_id: bool
+    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple], by_id: float
 ) -> tuple[list, int]:
     """``_window_rows`` where the window reaches members without points, who have no rows:
     they are found by id (``_zeros``). ``found``: the member's row and neighbours from the
