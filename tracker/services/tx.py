@@ -1,7 +1,8 @@
 """Write transactions that never surface "database is locked".
 
-On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (see ``extensions_setup``), so
-writers queue on the busy timeout instead of failing when a read lock cannot be upgraded.
+On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (see ``database``), so writers
+queue instead of failing when a read lock cannot be upgraded: on a lock of the kernel's
+beside the database file (``database.QueuedWriters``), else on SQLite's busy timeout.
 On PostgreSQL, rows are locked explicitly where a write depends on what it read.
 """
 
