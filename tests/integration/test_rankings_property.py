@@ -281,7 +281,7 @@ def test_rollup_rankings_equal_brute_force_for_every_period_subtree_and_metric(
     ctx, monkeypatch, small, scan, spec
 ):
     monkeypatch.setattr(standings, "SMALL_ROSTER", small)
-    monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
+    monkeypatch.setattr(standings, "_scan_pays", lambda *_: standings.Scan(float(scan)))
     monkeypatch.setattr(standings, "GAP_BATCH", 1)  # batches that end between members found
     monkeypatch.setattr(standings, "ID_WINDOW", 2)  # and windows of ids, on PostgreSQL
     wipe()
@@ -357,7 +357,7 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
     """Members with deductions rank below every member without points, who have no rows: a
     slice around them, or a top long enough to reach them, equals the whole board's."""
     monkeypatch.setattr(standings, "SMALL_ROSTER", small)
-    monkeypatch.setattr(standings, "_scan_pays", lambda period, unit, roster, count: scan)
+    monkeypatch.setattr(standings, "_scan_pays", lambda *_: standings.Scan(float(scan)))
     monkeypatch.setattr(standings, "GAP_BATCH", 1)  # batches that end between members found
     monkeypatch.setattr(standings, "ID_WINDOW", 2)  # and windows of ids, on PostgreSQL
     wipe()

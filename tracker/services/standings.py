@@ -216,32 +216,50 @@ LAST_MEMBER = "SELECT COALESCE(MAX(id), 0) FROM member"  # the highest member id
 BATCH_COST = 8
 
 
-def _scan_pays(period: Period, unit: Unit, roster: int, count: int) -> float:
+@dataclass(frozen=True)
+class Scan:
+    """How a slice finds members without points (``_scan_pays``): in all members' id order,
+    passing about ``spread`` ids for each one found (the first window of ids is sized by it),
+    up to ``top``, the highest member id (None: not read yet); or, where ``spread`` is 0, in
+    the subtree's own memberships."""
+
+    spread: float = 0
+    top: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.spread > 0
+
+    def last_member(self) -> int:
+        return query(LAST_MEMBER)[0][0] if self.top is None else self.top
+
+
+WITH_POINTS = f"SELECT COALESCE(SUM(members), 0) FROM subtree_score WHERE {RANGE} AND width = ?"
+
+
+def _scan_statements(period: Period, unit: Unit) -> list[tuple[str, list]]:
+    """What ``_scan_pays`` reads: the subtree's members with points, and the highest id."""
+    return [(WITH_POINTS, [*_range(period, unit), BAND]), (LAST_MEMBER, [])]
+
+
+def _scan_pays(
+    period: Period, unit: Unit, roster: int, count: int, read: list | None = None
+) -> Scan:
     """Whether ``count`` members without points are better found in all members' id order
     (``_zeros``) than in the subtree's, which reads every membership of the subtree: the
     first reads about (all members ÷ the subtree's members without points) ids for each one
     it finds (on SQLite the ids themselves cost little; those that hold no points in the
     subtree are each asked whether they are on its roster; on PostgreSQL below the root see
-    ``BATCH_COST``). Members with points are counted from the score bands.
-
-    The answer is that spread, the ids passed for each member found, where the order of all
-    members pays (the first window of ids is sized by it), and 0 where it does not."""
+    ``BATCH_COST``). Members with points are counted from the score bands: ``read``, the
+    rows of ``_scan_statements`` where the caller read them beside its own."""
     if roster <= SMALL_ROSTER:
-        return 0
-    with_points, top_id = query_each(
-        [
-            (
-                f"SELECT COALESCE(SUM(members), 0) FROM subtree_score WHERE {RANGE} AND width = ?",
-                [*_range(period, unit), BAND],
-            ),
-            (LAST_MEMBER, []),
-        ]
-    )
+        return Scan()
+    with_points, top_id = read or query_each(_scan_statements(period, unit))
+    top = top_id[0][0]
     cost = BATCH_COST if unit.parent_id is not None and is_postgres() else 1
     zeros = roster - with_points[0][0]
-    if zeros <= 0 or zeros * roster < count * top_id[0][0] * cost:
-        return 0
-    return top_id[0][0] / zeros
+    if zeros <= 0 or zeros * roster < count * top * cost:
+        return Scan(0, top)
+    return Scan(top / zeros, top)
 
 
 def _zeros(
@@ -251,32 +269,29 @@ def _zeros(
     count: int,
     *,
     below: bool,
-    by_id: float,
-    among: list[int] | None = None,
+    by_id: Scan,
+    first: list[tuple] | None = None,
 ) -> tuple[list[tuple], bool]:
     """Up to ``count`` roster members without points next to ``member_id`` (below it, nearest
     first, or above it; None: below every member), as rows, and whether those were all there
     are.
 
-    Found in all members' memberships in id order (``by_id``: the ids passed for each member
-    found, see ``_scan_pays``), where a member with several memberships may be met twice;
-    else taken from all of the subtree's (``among``, if the caller read them already).
+    Found in all members' memberships in id order (where ``by_id`` says so, see
+    ``_scan_pays``), where a member with several memberships may be met twice; else taken
+    from all of the subtree's. ``first``: the rows of the first window of ids, where the
+    caller read it (``_in_windows``).
     """
     if count <= 0:
         return [], False
     if not by_id:
-        ids = _subtree_zeros(period, unit) if among is None else among
-        if below:
-            side = [m for m in ids if member_id is None or m < member_id][::-1]
-        else:
-            side = [m for m in ids if m > member_id]
+        side = _side(_subtree_zeros(period, unit), member_id, below)
         return _zero_rows(period, unit, side[:count]), len(side) <= count
     if member_id is None:
-        member_id = query(LAST_MEMBER)[0][0] + 1
+        member_id = by_id.last_member() + 1
     if not is_postgres():
         return _zeros_by_gaps(period, unit, member_id, count, below)
-    if unit.parent_id is None:
-        return _zeros_in_windows(period, unit, member_id, count, below, by_id)
+    if _in_windows(unit):
+        return _zeros_in_windows(period, unit, member_id, count, below, by_id, first)
     return _zeros_in_batches(period, unit, member_id, count, below)
 
 
@@ -350,19 +365,58 @@ WINDOW = (
 )
 
 
+def _side(ids: list[int], member_id: int | None, below: bool) -> list[int]:
+    """The ids below ``member_id`` (None: below every member), nearest first, or above it."""
+    if below:
+        return [m for m in ids if member_id is None or m < member_id][::-1]
+    return [m for m in ids if m > member_id]
+
+
+def _in_windows(unit: Unit) -> bool:
+    """Whether members without points are found in windows of ids (``_zeros_in_windows``)."""
+    return unit.parent_id is None and is_postgres()
+
+
+def _first_window(
+    period: Period, unit: Unit, member_id: int, count: int, below: bool, scan: Scan
+) -> tuple[str, list]:
+    """The statement of the first window of ids from ``member_id`` on."""
+    return _window(period, unit, *_bounds(member_id, _first_width(count, scan), below))
+
+
+def _first_width(count: int, scan: Scan) -> int:
+    return max(ID_WINDOW, round(1.5 * count * scan.spread))
+
+
+def _bounds(start: int, width: int, below: bool) -> tuple[int, int]:
+    return (start - width, start) if below else (start, start + width)
+
+
+def _window(period: Period, unit: Unit, low: int, high: int) -> tuple[str, list]:
+    where = _range(period, unit)
+    return WINDOW, [*_on_roster(period, unit), *where, low, high, *where, low, high]
+
+
 def _zeros_in_windows(
-    period: Period, unit: Unit, member_id: int, count: int, below: bool, spread: float
+    period: Period,
+    unit: Unit,
+    member_id: int,
+    count: int,
+    below: bool,
+    scan: Scan,
+    first: list[tuple] | None = None,
 ) -> tuple[list[tuple], bool]:
     """``_zeros`` by id on PostgreSQL at the root: windows of ids (``WINDOW``) from
     ``member_id`` on, each beyond the one before and four times as wide, until the ids run
-    out. ``spread``: the ids passed for each member found (``_scan_pays``)."""
+    out. ``first``: the first window's rows (``_first_window``), if read already."""
     found: list[tuple] = []
-    where, roster, start, width = _range(period, unit), _on_roster(period, unit), member_id, 0
-    top = None if below else query(LAST_MEMBER)[0][0]
+    start, width = member_id, 0
+    top = None if below else scan.last_member()
     while True:
-        width = width * 4 or max(ID_WINDOW, round(1.5 * count * spread))
-        low, high = (start - width, start) if below else (start, start + width)
-        rows = query(WINDOW, [*roster, *where, low, high, *where, low, high])
+        width = width * 4 or _first_width(count, scan)
+        low, high = _bounds(start, width, below)
+        rows = query(*_window(period, unit, low, high)) if first is None else first
+        first = None
         if _kept(rows[::-1] if below else rows, found, count):
             return found, False
         if low <= 0 if below else high > top:
@@ -417,7 +471,7 @@ def _before_zeros(period: Period, unit: Unit, count: int) -> list[tuple]:
 
 
 def _then_zeros(
-    period: Period, unit: Unit, after: list[tuple], count: int, by_id: float
+    period: Period, unit: Unit, after: list[tuple], count: int, by_id: Scan
 ) -> list[tuple]:
     """``after`` (rows in board order) cut where members without points begin, then those
     members by id and then members with deductions, ``count`` rows in all (fewer at the end
@@ -497,7 +551,7 @@ def _around(found: list[tuple], me: tuple, around: int) -> tuple[list, list]:
 
 
 def _window_among_zeros(
-    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple], by_id: float
+    period: Period, unit: Unit, member_id: int, around: int, found: list[tuple], by_id: Scan
 ) -> tuple[list, int]:
     """``_window_rows`` where the window reaches members without points, who have no rows:
     they are found by id (``_zeros``). ``found``: the member's row and neighbours from the
@@ -519,11 +573,24 @@ def _window_among_zeros(
     if x > 0:  # the members after reach those without points
         before, after = _around(found, me, around)
         return [*before, me, *_then_zeros(period, unit, after, around, by_id)], len(before)
-    among = None if by_id else _subtree_zeros(period, unit)  # read once for both sides
-    below, all_below = _zeros(period, unit, member_id, around, below=True, by_id=by_id, among=among)
-    above, all_above = _zeros(
-        period, unit, member_id, around, below=False, by_id=by_id, among=among
-    )
+    if not by_id:  # from the subtree's own, read once for both sides, as are their rows
+        among = _subtree_zeros(period, unit)
+        below_ids, above_ids = _side(among, member_id, True), _side(among, member_id, False)
+        rows = _zero_rows(period, unit, below_ids[:around] + above_ids[:around])
+        below, above = rows[: len(below_ids[:around])], rows[len(below_ids[:around]) :]
+        all_below, all_above = len(below_ids) <= around, len(above_ids) <= around
+    else:
+        firsts = [None, None]  # in windows of ids, the first each side are read together
+        if around > 0 and _in_windows(unit):
+            firsts = query_each(
+                [_first_window(period, unit, member_id, around, b, by_id) for b in (True, False)]
+            )
+        below, all_below = _zeros(
+            period, unit, member_id, around, below=True, by_id=by_id, first=firsts[0]
+        )
+        above, all_above = _zeros(
+            period, unit, member_id, around, below=False, by_id=by_id, first=firsts[1]
+        )
     before = below[::-1]
     if all_below:
         before = _before_zeros(period, unit, around - len(before)) + before
@@ -697,9 +764,14 @@ def member_slice(
     rows, ranks = _top_rows(period, unit, top_rows, limit, roster) if limit > 0 else ([], [])
     mine = _window_rows(found[0], member_id, around) if member_id is not None else None
     if mine is None and member_id is not None:
-        on_board = [r for r in found[0] if r[0] == member_id]
-        if on_board or rosters.member_spans(period, unit, [member_id]):
-            by_id = _scan_pays(period, unit, roster, 2 * around)
+        # What the way to members without points is chosen by, and, for a member without a
+        # row, whether they are on the roster at all: one round trip.
+        on_board = any(r[0] == member_id for r in found[0])
+        scan = _scan_statements(period, unit) if roster > SMALL_ROSTER else []
+        spans = [] if on_board else [rosters.memberships_statement([member_id])]
+        read = query_each([*scan, *spans]) if scan or spans else []
+        if on_board or rosters.spans_in(read[-1], period, unit):
+            by_id = _scan_pays(period, unit, roster, 2 * around, read[: len(scan)])
             mine = _window_among_zeros(period, unit, member_id, around, found[0], by_id)
     if mine is None:
         return Slice(roster, _standings(period, unit, rows, ranks, today), None, [])
