@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "postgresql":
         _keep_prepared_statements(engine)
+        _without_jit(engine)
     if engine.dialect.name != "sqlite":
         return
     path = sqlite_file(engine)
@@ -206,6 +207,22 @@ class Checkpointer:
                 log.debug("checkpoint of %s: %s", self.path, e)
                 continue
             self.last = (pages, copied)
+
+
+def _without_jit(engine) -> None:
+    """Turn PostgreSQL's JIT compilation off for the app's connections.
+
+    The server compiles a statement's expressions to machine code when its estimated cost
+    passes ``jit_above_cost``; estimates of the app's short statements can be far above what
+    they do. Members without points at a province's root, in a window of 21,000 ids: planned
+    for 21,000 members to ask about, it asked about 85 in 14 ms, after 146 ms of compiling.
+    Every statement here reads index ranges of a few thousand rows at most. Set in the
+    connection's startup options, so it costs no round trip.
+    """
+
+    @event.listens_for(engine, "do_connect")
+    def _options(_dialect, _record, _cargs, cparams) -> None:
+        cparams["options"] = f"{cparams.get('options', '')} -c jit=off".strip()
 
 
 def _keep_prepared_statements(engine) -> None:

@@ -180,3 +180,9 @@ def test_a_members_neighbours_are_read_from_the_board_index(pg, province_shaped)
             assert "Filter" not in lines[i + 2], plan
         else:
             assert "ix_subtree_points_board" in lines[i], plan
+
+
+def test_the_apps_connections_run_without_jit(pg):
+    """JIT compiling had cost a statement estimated far above its work 146 ms
+    (``database._without_jit``)."""
+    assert driver.query("SHOW jit") == [("off",)]
