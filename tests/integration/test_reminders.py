@@ -81,6 +81,21 @@ def test_daily_nudge_reaches_exactly_those_without_a_report_who_want_it(org, mai
     assert db.session.execute(select(func.count()).select_from(Notice)).scalar_one() == 1
 
 
+def test_the_nudge_tells_each_member_their_weeks_points(org):
+    """The week's points come from the week's roll-ups: an award counts, a deduction takes
+    away, and a member with neither has none."""
+    from tracker.services import adjustments
+    from tracker.services.reminders import selection
+
+    adjustments.give(org.admin, org.m2, TODAY, 7, "征文刊发")
+    adjustments.give(org.admin, org.m3, TODAY, 5, "征文刊发")
+    adjustments.give(org.admin, org.m3, TODAY, -2, "扣分")
+    reports.put(org.m1, org.m1, TODAY, ReportInput(total=35))  # reported: not nudged
+    chosen = selection.daily(TODAY, EVENING)
+    week = {r.member_id: r.variables["week_points"] for r in chosen.recipients}
+    assert week == {org.admin.id: 0, org.leader.id: 0, org.m2.id: 7, org.m3.id: 3}
+
+
 def test_a_chosen_later_time_waits_for_its_slot(org):
     prefs(org.m1, nudge_time="21:00")
     runs.run("daily", TODAY, at=EVENING)
