@@ -59,10 +59,10 @@ MINE_AND_NEIGHBOURS = f"{ROWS} AND member_id = ? UNION ALL " + " UNION ALL ".joi
 # PostgreSQL's generic plan of the statement above (a prepared statement's, planned without
 # its values) expects a subtree to hold a few dozen rows, and took the members with equal
 # points and a lower id through the primary key in id order, testing each one's points: the
-# whole root below the member's id, 2-7 ms. Here each side is one range of the board index
-# from the member's points on, which the primary key cannot give in order, with the equal
-# points on the wrong side of the member's id passed over (a few hundred rows at most where
-# thousands share a day's score, 0.1-0.3 ms).
+# whole root below the member's id, 5-10 ms a rank. Here each side is one range of the board
+# index from the member's points on, which the primary key cannot give in order, with the
+# equal points on the wrong side of the member's id passed over (at most those sharing the
+# member's score: 0.1-0.3 ms where 2,763 members share a day's score at a province's root).
 MINE_AND_NEIGHBOURS_RANGED = f"{ROWS} AND member_id = ? UNION ALL " + " UNION ALL ".join(
     f"SELECT * FROM ({ROWS} AND {cond} ORDER BY {order} LIMIT ?) AS n{i}"
     for i, (cond, order) in enumerate(
