@@ -37,6 +37,17 @@ def _config(url: str, instance: Path, **extra) -> dict:
     }
 
 
+def _headers_fit_the_wire(response):
+    """Header values in Latin-1, as a real server requires (gunicorn answers 500 otherwise);
+    the test client does not check. A value that does not fit fails the request under test."""
+    for name, value in response.headers.items():
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise AssertionError(f"header {name} is not Latin-1: {value!r}") from None
+    return response
+
+
 def _migrate(url: str, instance: Path) -> None:
     from flask_migrate import upgrade
 
@@ -119,6 +130,7 @@ def app_factory(template, tmp_path):
         if not urls:
             urls.append(template.new(tmp_path))
         made = create_app(_config(urls[0], tmp_path, **extra))
+        made.after_request(_headers_fit_the_wire)
         apps.append(made)
         return made
 

@@ -221,7 +221,7 @@ def quarterly_review_pdf():
     trend = charts.unit_trend(unit, quarter.end, _quarter_weeks(quarter))
     response = Response(review_pdf.render_review(r, trend, _stamp()), mimetype="application/pdf")
     name = f"{unit.name}-{quarter.key}-季度学习讲评.pdf"
-    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Content-Disposition"] = downloads.disposition(name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
