@@ -172,7 +172,7 @@ def main() -> int:
         }
     )
     with app.app_context():
-        from flask_migrate import upgrade
+        from tracker.schema import upgrade
 
         upgrade()
         dialect = db.engine.dialect.name

@@ -49,7 +49,7 @@ def _headers_fit_the_wire(response):
 
 
 def _migrate(url: str, instance: Path) -> None:
-    from flask_migrate import upgrade
+    from tracker.schema import upgrade
 
     app = create_app(_config(url, instance))
     with app.app_context():

@@ -8,9 +8,7 @@ from typing import Any
 from flask import Flask
 
 from .config import Config
-from .extensions import csrf, db, login_manager, migrate
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from .extensions import csrf, db, login_manager
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -28,7 +26,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         options.setdefault("pool_use_lifo", True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
 
@@ -55,8 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(onboarding_web.bp)
     app.register_blueprint(fairplay_web.bp)
 
-    from . import cli, cli_flags, cli_imports, cli_reminders, cli_reports
+    from . import cli, cli_flags, cli_imports, cli_reminders, cli_reports, schema
 
+    schema.init_app(app)
     cli.init_app(app)
     cli_flags.init_app(app)
     cli_imports.init_app(app)

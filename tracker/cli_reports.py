@@ -9,7 +9,6 @@ from flask import Flask, current_app
 
 from . import charts
 from .charts import data as chart_data
-from .charts import review_pdf
 from .domain.periods import KINDS, parse_period_key, period_of
 from .domain.ranking import METRICS
 from .domain.validation import ValidationError
@@ -124,6 +123,8 @@ def review_group() -> None:
 @click.option("--public", is_flag=True, help="The version to announce: no names below target.")
 def review_quarterly(quarter, unit, out, public) -> None:
     """Write the quarterly review of a unit as a PDF."""
+    from .charts import review_pdf  # not loaded with the app: see the web's review route
+
     try:
         q = review.parse_quarter(quarter)
     except ValidationError as e:

@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from python_calamine import CalamineError, CalamineWorkbook
-
 HEADER_SEARCH_ROWS = 20
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -34,6 +30,8 @@ class Table:
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, cells)
 
     def letter(self, index: int) -> str:
+        from openpyxl.utils import get_column_letter
+
         return get_column_letter(index + 1)
 
 
@@ -80,6 +78,9 @@ def _filled(value: Any) -> bool:
 def _xlsx_rows(data: bytes):
     # calamine (Rust) reads a 100,000-row sheet in well under a second; openpyxl took ~9 s.
     # It gives "" for an empty cell where openpyxl gave None; rows keep the None convention.
+    # The spreadsheet libraries load on first use (see ``exports.to_xlsx``).
+    from python_calamine import CalamineError, CalamineWorkbook
+
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         cells = book.get_sheet_by_index(0).iter_rows()
@@ -164,6 +165,9 @@ def template_bytes(fmt: str, headers: Sequence[str], example: Sequence[Sequence[
         writer.writerow(headers)
         writer.writerows([cell_text(v) for v in row] for row in example)
         return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.append(list(headers))

@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 
 from tracker import charts
 from tracker.charts import data as chart_data
-from tracker.charts import review_pdf
 from tracker.domain.periods import period_of
 from tracker.domain.validation import ValidationError
 from tracker.models import Member
@@ -216,6 +215,10 @@ def _quarter_weeks(quarter) -> int:
 @bp.get("/review/quarterly.pdf")
 @bp.get("/api/v1/reviews/quarterly.pdf")
 def quarterly_review_pdf():
+    # Loaded on first use: matplotlib's PDF backend and the review's layout hold about 10 MB
+    # that a worker which never writes a review need not.
+    from tracker.charts import review_pdf
+
     unit, quarter = _review_args()
     r = review.build(current_user, unit, quarter, public=request.args.get("audience") == "public")
     trend = charts.unit_trend(unit, quarter.end, _quarter_weeks(quarter))
