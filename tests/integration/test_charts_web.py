@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from urllib.parse import unquote
 
@@ -55,6 +56,35 @@ def test_every_chart_answers_in_every_format(client, org):
             assert r.mimetype == mime
     download = client.get("/charts/members.png", query_string={"unit": org.b1.id, "download": 1})
     assert download.headers["Content-Disposition"].startswith("attachment")
+
+
+def _pictures_alive() -> int:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return sum(isinstance(o, RendererAgg) for o in gc.get_objects())
+
+
+def test_a_drawn_chart_leaves_no_picture_behind_once_it_is_sent(client, org):
+    # A figure is a web of reference cycles holding its picture; with the collector's own
+    # runs off, only the collection the response asks for once it is sent can free it.
+    put_week(org)
+    login(client, "admin")
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        assert _pictures_alive() == 0
+        for path, query in [
+            ("units.png", args(org)),
+            ("members.png", {"unit": org.b1.id, "period": "2026-W47"}),
+            ("trend.png", {"unit": org.b1.id, "date": "2026-11-22"}),
+        ]:
+            r = client.get(f"/charts/{path}", query_string=query, buffered=True)
+            assert r.status_code == 200 and r.data.startswith(b"\x89PNG")
+            assert _pictures_alive() == 0, path
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_leader_versions_are_only_for_leaders_of_that_subtree(client, org):

@@ -24,7 +24,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from tracker import charts
+from tracker import charts, serving
 from tracker.charts import data as chart_data
 from tracker.domain.periods import period_of
 from tracker.domain.validation import ValidationError
@@ -96,6 +96,7 @@ def _send_chart(chart, fmt: str, name: str) -> Response:
         response.headers["Content-Disposition"] = downloads.disposition(
             f"{name}.{fmt}", attachment=bool(request.args.get("download"))
         )
+        serving.collect_when_sent(response)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Cookie", "Authorization"))
@@ -223,6 +224,7 @@ def quarterly_review_pdf():
     r = review.build(current_user, unit, quarter, public=request.args.get("audience") == "public")
     trend = charts.unit_trend(unit, quarter.end, _quarter_weeks(quarter))
     response = Response(review_pdf.render_review(r, trend, _stamp()), mimetype="application/pdf")
+    serving.collect_when_sent(response)
     name = f"{unit.name}-{quarter.key}-季度学习讲评.pdf"
     response.headers["Content-Disposition"] = downloads.disposition(name)
     response.headers["Cache-Control"] = "private, no-store"
