@@ -331,6 +331,84 @@ def bench_writes(
     print(f"{'web worker RSS after load (MB)':44} {worker_rss}  master {master}", flush=True)
 
 
+def bench_memory(url: str, results: list, passes: int = 3) -> None:
+    """Resident memory of web workers that have served what a day brings: boards of every
+    period for the root and a branch, charts, a few reports; then also what only some
+    requests need: an export of the whole organisation's week as XLSX and a quarterly review
+    as PDF. Each request on a connection of its own, every round ``passes`` times, so that
+    both workers serve each kind. Baseline: the gunicorn master, which loads no app."""
+    units = list(db.session.execute(select(Unit).order_by(Unit.depth, Unit.id)).scalars())
+    root, branch = units[0], next(u for u in units if u.depth == 2)
+    token = admin_token()
+    members = writers(passes * 10)
+    db.session.rollback()  # end this process's read snapshot before the server's turn
+    day = TODAY - timedelta(days=1)
+    usual = []
+    for kind in ("day", "week", "month", "quarter", "year"):
+        key = period_of(kind, day).key
+        for unit in (root, branch):
+            usual += [
+                ("GET", f"/api/v1/leaderboards/members?period={key}&unit={unit.id}"),
+                ("GET", f"/api/v1/leaderboards/units?period={key}&parent={unit.id}"),
+            ]
+        usual.append(("GET", f"/api/v1/charts/units.png?period={key}&parent={root.id}"))
+        usual.append(("GET", f"/api/v1/charts/members.png?period={key}&unit={branch.id}"))
+    usual.append(("GET", f"/api/v1/charts/trend.png?unit={branch.id}&date={day}"))
+    seldom = [
+        ("GET", f"/api/v1/exports/members.xlsx?period={period_of('week', day).key}&unit={root.id}"),
+        ("GET", f"/api/v1/reviews/quarterly.pdf?unit={branch.id}&quarter={day}"),
+    ]
+
+    def ask(server, requests, writes=()) -> None:
+        for method, path in [*requests, *writes]:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+            body = json.dumps({"total": 12}) if method == "PUT" else None
+            conn.request(
+                method,
+                path,
+                body=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status not in (200, 201):
+                raise SystemExit(f"{method} {path} answered {response.status}")
+
+    def workers_rss(server) -> list[float | None]:
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return sorted(rss_mb(int(pid)) or 0.0 for pid in children)
+
+    with gunicorn(url, 2) as server:
+        started = workers_rss(server)
+        for n in range(passes):
+            chunk = members[n * 10 : (n + 1) * 10]
+            ask(server, usual, [("PUT", f"/api/v1/reports/{TODAY}?member={m}") for m in chunk])
+        after_usual = workers_rss(server)
+        for _ in range(passes):
+            ask(server, seldom)
+        after_seldom = workers_rss(server)
+        master = rss_mb(server.pid)
+    for label, value in (
+        ("web worker RSS, settled, before any request (MB)", started),
+        ("web worker RSS after boards, charts, reports (MB)", after_usual),
+        ("web worker RSS after an XLSX export and a PDF review too (MB)", after_seldom),
+    ):
+        results.append(
+            {
+                "figure": label,
+                "value": value,
+                "baseline": master,
+                "note": f"{len(usual)} GETs and 10 PUTs, {passes} times; then the whole "
+                "organisation's week as XLSX and a quarterly review as PDF, "
+                f"{passes} times; baseline: the gunicorn master (no app loaded)",
+            }
+        )
+        print(f"{label:62} {value}  master {master}", flush=True)
+
+
 def cpu_seconds(master: int) -> float:
     """User and system CPU time of a gunicorn master's workers so far."""
     total = 0.0
@@ -690,7 +768,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        default="writes,charts,reminders,exports,import,counts",
+        default="writes,memory,charts,reminders,exports,import,counts",
         help="comma-separated figures to measure (default: all)",
     )
     args = parser.parse_args()
@@ -721,6 +799,9 @@ def main() -> int:
                 args.threads,
                 args.clients,
             )
+            db.session.remove()
+        if "memory" in only:
+            bench_memory(url, results)
             db.session.remove()
         if "charts" in only:
             bench_charts(url, results, args.repeat, args.chart_requests)
