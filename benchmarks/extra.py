@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ from tracker import create_app  # noqa: E402
 from tracker.domain.periods import period_of  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import DailyReport, Member, Membership, Unit  # noqa: E402
-from tracker.services import org, tx  # noqa: E402
+from tracker.services import access, org, tx  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -438,14 +439,14 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
     warm, _ = timed(repeat, lambda: draw.render(chart_data.unit_chart(admin, week, root), "png"))
     data_only, _ = timed(repeat, chart_data.unit_chart, admin, week, root)
 
-    def engine_laid_out():
+    def engine_laid_out(made=lambda: chart_data.unit_chart(admin, week, root)):
         """The same chart laid out by matplotlib's constrained layout engine, zlib level 6."""
         import matplotlib
 
         from tracker.charts import fonts
 
         with matplotlib.rc_context(fonts.rc()):
-            fig = draw.figure(chart_data.unit_chart(admin, week, root))
+            fig = draw.figure(made())
             fig.set_layout_engine("constrained")
             fig.savefig(io.BytesIO(), format="png", dpi=150, metadata=draw.METADATA["png"])
 
@@ -461,6 +462,24 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
             "baseline: laid out by the constrained layout engine, zlib 6",
         )
     )
+    # A unit's member chart: a member's version is its top 10; a leader's adds up to 30 of
+    # those below target (40 bars, the tallest chart drawn).
+    member = db.session.get(Member, writers(1)[0])
+    for label, viewer in (("a leader's version", admin), ("a member's version", member)):
+        unit = access.default_unit(member)
+        bars = len(chart_data.member_chart(viewer, week, unit).bars)
+        made = partial(chart_data.member_chart, viewer, week, unit)
+        drawn, _ = timed(repeat, lambda made=made: draw.render(made(), "png"))
+        engine, _ = timed(repeat, engine_laid_out, made)
+        results.append(
+            show(
+                f"member chart PNG, {label} · uncached",
+                drawn,
+                engine,
+                f"{bars} bars, {unit.name}; baseline: laid out by the constrained layout "
+                "engine, zlib 6",
+            )
+        )
     from flask import current_app
 
     client = current_app.test_client()
