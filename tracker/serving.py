@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 
 from flask import Response
 
@@ -32,6 +33,16 @@ def settle() -> None:
         log.warning("charts cannot be drawn: %s", e)
     gc.collect()
     gc.freeze()
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux: ``/proc/self/statm``), 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def collect_when_sent(response: Response) -> Response:
