@@ -1,4 +1,5 @@
-"""What a web worker does once its app is loaded, before it answers its first request."""
+"""What a long-running process (a web worker, the scheduler) does once its app is loaded,
+before its first request or job."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 
+from tracker import serving
 from tracker.extensions import db
 from tracker.services.reminders.claims import Busy
 
@@ -79,6 +80,7 @@ def run(app: Flask, *, run_now: tuple[str, ...] = ()) -> None:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
+    serving.settle()  # the weekly export draws hundreds of charts, as a web worker does
     for job in scheduler.get_jobs():
         log.info("scheduled %s (%s): %s", job.name, job.id, job.trigger)
     scheduler.start()

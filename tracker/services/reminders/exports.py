@@ -6,6 +6,7 @@ nothing and the 通报 goes out as text only.
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -71,7 +72,17 @@ def unit_chart_file(period: Period, parent: Unit) -> Path | None:
 
 
 def export_week(period: Period) -> list[Path]:
-    return [p for u in parents_to_export() if (p := unit_chart_file(period, u)) is not None]
+    """Every parent's chart of the week. Each drawn figure's cycles are collected at once: a
+    province has some 600 such parents, and 150 of their charts left a process 30 MB larger
+    otherwise (its peak 44 MB higher). With the scheduler's heap frozen at its start
+    (``serving.settle``) a collection walks only what the chart left: the 150 charts took
+    14.5 s instead of 17.4."""
+    files = []
+    for unit in parents_to_export():
+        if (path := unit_chart_file(period, unit)) is not None:
+            files.append(path)
+        gc.collect()
+    return files
 
 
 def bulletin_chart(period: Period) -> str | None:
