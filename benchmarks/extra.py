@@ -13,6 +13,7 @@ the generated data leaves empty.
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import io
 import json
@@ -481,21 +482,37 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
         .order_by(Member.id)
         .limit(1)
     ).scalar_one()
-    for label, viewer in (("a leader's version", admin), ("a member's version", member)):
-        unit = access.default_unit(member)
-        bars = len(chart_data.member_chart(viewer, week, unit).bars)
-        made = partial(chart_data.member_chart, viewer, week, unit)
-        drawn, _ = timed(repeat, lambda made=made: draw.render(made(), "png"))
-        engine, _ = timed(repeat, engine_laid_out, made)
-        results.append(
-            show(
-                f"member chart PNG, {label} · uncached",
-                drawn,
-                engine,
-                f"{bars} bars, {unit.name}; baseline: laid out by the constrained layout "
-                "engine, zlib 6",
+    unit = access.default_unit(member)
+
+    def as_served(draw_one) -> dict:
+        """Timed as a served worker draws: its heap frozen, each figure collected after."""
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            draw_one()
+            samples.append((time.perf_counter() - t0) * 1000)
+            gc.collect()  # a served chart's collection runs once its response has gone out
+        return percentiles(samples)
+
+    gc.collect()
+    gc.freeze()
+    try:
+        for label, viewer in (("a leader's version", admin), ("a member's version", member)):
+            bars = len(chart_data.member_chart(viewer, week, unit).bars)
+            made = partial(chart_data.member_chart, viewer, week, unit)
+            drawn = as_served(lambda made=made: draw.render(made(), "png"))
+            engine = as_served(partial(engine_laid_out, made))
+            results.append(
+                show(
+                    f"member chart PNG, {label} · uncached",
+                    drawn,
+                    engine,
+                    f"{bars} bars, {unit.name}; heap frozen and each figure collected after, "
+                    "as served; baseline: laid out by the constrained layout engine, zlib 6",
+                )
             )
-        )
+    finally:
+        gc.unfreeze()
     from flask import current_app
 
     client = current_app.test_client()
@@ -520,6 +537,22 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
         served, unsettled = charts_served(
             db_url, (ROOT / "gunicorn.conf.py", plain), url, admin_token(), requests
         )
+    with tempfile.TemporaryDirectory() as empty:
+        plain = Path(empty) / "plain.conf.py"
+        plain.write_text("")
+        members_url = f"/api/v1/charts/members.png?period={week.key}&unit={unit.id}"
+        served_members, unsettled_members = charts_served(
+            db_url, (ROOT / "gunicorn.conf.py", plain), members_url, admin_token(), requests
+        )
+    results.append(
+        show(
+            "member chart via gunicorn, a leader's, not cached",
+            served_members,
+            unsettled_members,
+            f"{requests} GETs one after another, 2 workers; baseline: workers started without "
+            "gunicorn.conf.py, asked in turn with the same GETs",
+        )
+    )
     results.append(
         show(
             "unit chart via gunicorn, not cached",
