@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -14,6 +17,27 @@ WEEK = parse_period_key("2026-W47")  # 2026-11-16 … 2026-11-22, the week befor
 
 # Daily totals in WEEK: 李一 and 赵三 above the 30-point target, the others below.
 DAILY = {"m1": 40, "m2": 20, "m3": 35, "leader": 10}
+
+
+def pictures_alive() -> int:
+    """Agg renderers alive, each holding a drawn picture."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return sum(isinstance(o, RendererAgg) for o in gc.get_objects())
+
+
+@contextmanager
+def collector_off() -> Iterator[None]:
+    """The collector's own runs off, after one collection: only what the code under test
+    collects is freed (a figure is a web of reference cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def put_week(org, week=WEEK, daily=None) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 from datetime import date
 from urllib.parse import unquote
 
-from tests.charts.conftest import WEEK, put_week
+from tests.charts.conftest import WEEK, collector_off, pictures_alive, put_week
 from tests.conftest import login
 from tests.integration.helpers import Api
 from tracker.domain.validation import ReportInput
@@ -58,22 +57,13 @@ def test_every_chart_answers_in_every_format(client, org):
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
-def _pictures_alive() -> int:
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    return sum(isinstance(o, RendererAgg) for o in gc.get_objects())
-
-
 def test_a_drawn_chart_leaves_no_picture_behind_once_it_is_sent(client, org):
     # A figure is a web of reference cycles holding its picture; with the collector's own
     # runs off, only the collection the response asks for once it is sent can free it.
     put_week(org)
     login(client, "admin")
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        gc.collect()
-        assert _pictures_alive() == 0
+    with collector_off():
+        assert pictures_alive() == 0
         for path, query in [
             ("units.png", args(org)),
             ("members.png", {"unit": org.b1.id, "period": "2026-W47"}),
@@ -81,10 +71,7 @@ def test_a_drawn_chart_leaves_no_picture_behind_once_it_is_sent(client, org):
         ]:
             r = client.get(f"/charts/{path}", query_string=query, buffered=True)
             assert r.status_code == 200 and r.data.startswith(b"\x89PNG")
-            assert _pictures_alive() == 0, path
-    finally:
-        if enabled:
-            gc.enable()
+            assert pictures_alive() == 0, path
 
 
 def test_leader_versions_are_only_for_leaders_of_that_subtree(client, org):

@@ -3,33 +3,20 @@ drawn once, and no figure left for the collector to find later."""
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import pytest
 
-from tests.charts.conftest import put_week
+from tests.charts.conftest import collector_off, pictures_alive, put_week
 from tracker.scheduler import jobs
 from tracker.services.reminders.claims import Busy
 
 
-def _pictures_alive() -> int:
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    return sum(isinstance(o, RendererAgg) for o in gc.get_objects())
-
-
 def test_the_weekly_export_draws_each_parents_chart_and_leaves_no_picture(ctx, org):
     put_week(org)  # 2026-W47, the week before today's
-    enabled = gc.isenabled()
-    gc.disable()  # only the collections the export asks for may free its figures
-    try:
-        gc.collect()
+    with collector_off():  # only the collections the export asks for may free its figures
         summary = jobs.weekly_export()
-        assert _pictures_alive() == 0
-    finally:
-        if enabled:
-            gc.enable()
+        assert pictures_alive() == 0
     folder = Path(ctx.instance_path) / "exports" / "2026-W47"
     files = sorted(folder.iterdir())
     # 机关党委 is the one unit with two units below it (第一支部 and 第二支部).
