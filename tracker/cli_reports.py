@@ -131,8 +131,7 @@ def review_quarterly(quarter, unit, out, public) -> None:
         raise click.BadParameter(e.errors["quarter"], param_hint="--quarter") from None
     u = _unit(unit)
     r = review.build(chart_data.LEADER, u, q, public=public)
-    first, last = period_of("week", q.start), period_of("week", q.end)
-    trend = charts.unit_trend(u, q.end, (last.start - first.start).days // 7 + 1)
+    trend = charts.unit_trend(u, q.end, review.trend_weeks(q))
     path = Path(out or Path(current_app.instance_path) / "exports" / f"review-{u.id}-{q.key}.pdf")
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = f"生成于 {chart_data._now():%Y-%m-%d %H:%M}"

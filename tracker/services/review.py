@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import or_, select
 
-from tracker.domain.periods import Period, parse_period_key
+from tracker.domain.periods import Period, parse_period_key, period_of
 from tracker.domain.validation import ValidationError
 from tracker.extensions import db
 from tracker.models import Adjustment, Member, Membership, QuarterlyReview, ReviewAward, Unit
@@ -60,6 +60,13 @@ def parse_quarter(key: str) -> Period:
     if period is None or period.kind != "quarter":
         raise ValidationError({"quarter": f"“{key}”不是季度（应为 2026-Q4 这样的写法）"})
     return period
+
+
+def trend_weeks(quarter: Period) -> int:
+    """How many ISO weeks touch the quarter: the length of the review's trend."""
+    first = period_of("week", quarter.start)
+    last = period_of("week", quarter.end)
+    return (last.start - first.start).days // 7 + 1
 
 
 def _require_leader(viewer, unit: Unit) -> None:

@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 
 from tracker import charts, serving
 from tracker.charts import data as chart_data
-from tracker.domain.periods import period_of
 from tracker.domain.validation import ValidationError
 from tracker.models import Member
 from tracker.services import access, clock, exports, org, org_settings, review
@@ -200,17 +199,10 @@ def quarterly_review():
         previous=quarter.previous().key,
         following=quarter.next().key,
         public=public,
-        trend_weeks=_quarter_weeks(quarter),
+        trend_weeks=review.trend_weeks(quarter),
         suggested=[m for m in r.members if m.member_id and m.member_id not in r.awards][:3],
         stamp=_stamp(),
     )
-
-
-def _quarter_weeks(quarter) -> int:
-    """How many ISO weeks touch the quarter: the length of the review's trend."""
-    first = period_of("week", quarter.start)
-    last = period_of("week", quarter.end)
-    return (last.start - first.start).days // 7 + 1
 
 
 @bp.get("/review/quarterly.pdf")
@@ -222,7 +214,7 @@ def quarterly_review_pdf():
 
     unit, quarter = _review_args()
     r = review.build(current_user, unit, quarter, public=request.args.get("audience") == "public")
-    trend = charts.unit_trend(unit, quarter.end, _quarter_weeks(quarter))
+    trend = charts.unit_trend(unit, quarter.end, review.trend_weeks(quarter))
     response = Response(review_pdf.render_review(r, trend, _stamp()), mimetype="application/pdf")
     serving.collect_when_sent(response)
     name = f"{unit.name}-{quarter.key}-季度学习讲评.pdf"
