@@ -317,10 +317,7 @@ def bench_writes(
                     "each; baseline: in-process put of a member's own report",
                 )
             )
-        children = subprocess.run(
-            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
-        ).stdout.split()
-        worker_rss = [rss_mb(int(pid)) for pid in children]
+        worker_rss = [rss_mb(pid) for pid in worker_pids(server.pid)]
         master = rss_mb(server.pid)
     results.append(
         {
@@ -378,10 +375,7 @@ def bench_memory(url: str, results: list, passes: int = 3) -> None:
                 raise SystemExit(f"{method} {path} answered {response.status}")
 
     def workers(server) -> dict[int, float]:
-        children = subprocess.run(
-            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
-        ).stdout.split()
-        return {int(pid): rss_mb(int(pid)) or 0.0 for pid in children}
+        return {pid: rss_mb(pid) or 0.0 for pid in worker_pids(server.pid)}
 
     with gunicorn(url, 2) as server:
         phases = [("settled, before any request", workers(server))]
@@ -421,12 +415,17 @@ def bench_memory(url: str, results: list, passes: int = 3) -> None:
         print(f"{figure:62} {value}  master {master}, replaced {replaced}", flush=True)
 
 
+def worker_pids(master: int) -> list[int]:
+    """The processes a gunicorn master has started: its workers."""
+    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
 def cpu_seconds(master: int) -> float:
     """User and system CPU time of a gunicorn master's workers so far."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
-    children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
-    for pid in children.stdout.split():
+    for pid in worker_pids(master):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
