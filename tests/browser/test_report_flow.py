@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.reminders.fakes import free_port
 
 CHROMIUM = Path(os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium"))
 if not CHROMIUM.exists():
@@ -60,12 +61,6 @@ def _flask() -> list[str]:
     return [str(sibling)] if sibling.exists() else [sys.executable, "-m", "flask"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LiveServer:
     def __init__(self, url: str, log: Path) -> None:
         self.url = url
@@ -92,7 +87,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             [*flask, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, f"flask {' '.join(command)} failed:\n{done.stderr}"
-    port = _free_port()
+    port = free_port()
     log = folder / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.reminders.fakes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _workers(master: int) -> set[int]:
@@ -46,7 +41,7 @@ def _get(port: int, path: str = "/login") -> int:
 
 class Server:
     def __init__(self, app, tmp_path, ceiling_mb: int) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
         env.update(
             DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
