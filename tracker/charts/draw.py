@@ -7,13 +7,13 @@ import unicodedata
 from collections.abc import Iterator
 
 import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import ScaledTranslation
 
 from . import fonts
+from .canvas import Canvas
 from .data import MOTTO, Bar, BarChart, TrendChart
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -99,9 +99,9 @@ def place_axes(fig: Figure, left: float, right: float, top: float, bottom: float
 
 
 def figure(chart: BarChart | TrendChart) -> Figure:
-    """The chart's Figure on an Agg canvas (call inside ``matplotlib.rc_context(fonts.rc())``)."""
+    """The chart's Figure on its Agg canvas (call inside ``matplotlib.rc_context(fonts.rc())``)."""
     fig = trend_figure(chart) if isinstance(chart, TrendChart) else bar_figure(chart)
-    FigureCanvasAgg(fig)
+    Canvas(fig)
     return fig
 
 
