@@ -41,13 +41,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from run import TODAY, timed  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from tracker import create_app  # noqa: E402
 from tracker.domain.periods import period_of  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import DailyReport, Member, Membership, Unit  # noqa: E402
-from tracker.services import access, org, tx  # noqa: E402
+from tracker.services import org, tx  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -435,79 +435,116 @@ def cpu_seconds(master: int) -> float:
 
 
 def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None:
+    """Charts drawn cold: no picture kept, and each sample a chart not drawn before in the
+    process (another unit, or another week), so that the strings the canvas keeps help only
+    as much as a worker's earlier charts would (ranks, numbers, ticks, legends, the motto)."""
+    from tracker.charts import canvas, draw
     from tracker.charts import data as chart_data
-    from tracker.charts import draw
 
     root = org.root_unit()
     admin = bench_admin()
-    week = period_of("week", TODAY - timedelta(days=7))
+    weeks = [period_of("week", TODAY - timedelta(days=7 * k)) for k in range(1, 4)]
+    week = weeks[0]
+    parents = (
+        db.session.execute(
+            select(Unit)
+            .where(Unit.id.in_(select(Unit.parent_id).where(Unit.parent_id.is_not(None))))
+            .order_by(Unit.id)
+        )
+        .scalars()
+        .all()
+    )
+    unit_charts = [
+        (admin, w, p) for w in weeks for p in parents
+    ]  # every branch's children, by week
     t0 = time.perf_counter()
     chart = chart_data.unit_chart(admin, week, root)
     draw.render(chart, "png")
     cold = {"p50_ms": round((time.perf_counter() - t0) * 1000, 3)}
     cold["p95_ms"] = cold["p50_ms"]
-    warm, _ = timed(repeat, lambda: draw.render(chart_data.unit_chart(admin, week, root), "png"))
-    data_only, _ = timed(repeat, chart_data.unit_chart, admin, week, root)
 
-    def engine_laid_out(made=lambda: chart_data.unit_chart(admin, week, root)):
-        """The same chart laid out by matplotlib's constrained layout engine, zlib level 6."""
+    def each(make, charts: list[tuple]) -> Iterator:
+        """``make`` for the next of ``charts`` (viewer, week, unit) each time, in turn."""
+        for viewer, w, u in charts * (repeat // len(charts) + 1):
+            yield partial(make, viewer, w, u)
+
+    def as_served(draw_one, charts: Iterator) -> dict:
+        """Timed as a served worker draws: its heap frozen, each figure collected after."""
+        samples = []
+        for _ in range(repeat):
+            made = next(charts)
+            t0 = time.perf_counter()
+            draw_one(made)
+            samples.append((time.perf_counter() - t0) * 1000)
+            gc.collect()  # a served chart's collection runs once its response has gone out
+        return percentiles(samples)
+
+    def ours(made) -> None:
+        draw.render(made(), "png")
+
+    def unaided(made) -> None:
+        """The same chart as matplotlib draws it alone: its own canvas, its constrained layout
+        engine, Pillow's default zlib level, RGBA."""
         import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         from tracker.charts import fonts
 
         with matplotlib.rc_context(fonts.rc()):
             fig = draw.figure(made())
+            FigureCanvasAgg(fig)
             fig.set_layout_engine("constrained")
             fig.savefig(io.BytesIO(), format="png", dpi=150, metadata=draw.METADATA["png"])
 
-    engine, _ = timed(repeat, engine_laid_out)
+    data_only, _ = timed(repeat, chart_data.unit_chart, admin, week, root)
     results.append(
         show("unit chart PNG · cold (first in process)", cold, data_only, "baseline: data only")
     )
-    results.append(
-        show(
-            "unit chart PNG · uncached render",
-            warm,
-            engine,
-            "baseline: laid out by the constrained layout engine, zlib 6",
-        )
+    # A unit's member chart: a member's version is its top 10, drawn for one of its members;
+    # a leader's adds up to 30 of those below target (40 bars, the tallest chart drawn).
+    a_member = dict(
+        db.session.execute(
+            select(Membership.unit_id, func.min(Membership.member_id))
+            .join(Member, Member.id == Membership.member_id)
+            .where(Membership.valid_to.is_(None), Member.is_admin.is_(False))
+            .group_by(Membership.unit_id)
+        ).all()
     )
-    # A unit's member chart: a member's version is its top 10; a leader's adds up to 30 of
-    # those below target (40 bars, the tallest chart drawn).
-    member = db.session.execute(
-        select(Member)
-        .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.valid_to.is_(None), Member.is_admin.is_(False))
-        .order_by(Member.id)
-        .limit(1)
-    ).scalar_one()
-    unit = access.default_unit(member)
-
-    def as_served(draw_one) -> dict:
-        """Timed as a served worker draws: its heap frozen, each figure collected after."""
-        samples = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            draw_one()
-            samples.append((time.perf_counter() - t0) * 1000)
-            gc.collect()  # a served chart's collection runs once its response has gone out
-        return percentiles(samples)
+    units = db.session.execute(select(Unit).where(Unit.id.in_(a_member))).scalars().all()
+    members = [(db.session.get(Member, a_member[u.id]), w, u) for u in units for w in weeks]
+    tall = [u for u in units if len(chart_data.member_chart(admin, week, u).bars) >= 30]
+    tall_charts = [(admin, w, u) for u in tall for w in weeks]  # a unit, then its next week
 
     gc.collect()
     gc.freeze()
     try:
-        for label, viewer in (("a leader's version", admin), ("a member's version", member)):
-            bars = len(chart_data.member_chart(viewer, week, unit).bars)
-            made = partial(chart_data.member_chart, viewer, week, unit)
-            drawn = as_served(lambda made=made: draw.render(made(), "png"))
-            engine = as_served(partial(engine_laid_out, made))
+        for label, made, pairs, what in (
+            ("unit chart PNG", chart_data.unit_chart, unit_charts, "a branch's children"),
+            (
+                "member chart PNG, a leader's version",
+                chart_data.member_chart,
+                tall_charts,
+                "a unit's top 10 and up to 30 below target, 30-40 bars",
+            ),
+            (
+                "member chart PNG, a member's version",
+                chart_data.member_chart,
+                members,
+                "a unit's top 10",
+            ),
+        ):
+            canvas.kept.clear()  # as a worker starts: only the sample charts' strings kept
+            draw.warm()
+            drawn = as_served(ours, each(made, pairs))
+            baseline = as_served(unaided, each(made, pairs))
             results.append(
                 show(
-                    f"member chart PNG, {label} · uncached",
+                    f"{label} · uncached",
                     drawn,
-                    engine,
-                    f"{bars} bars, {unit.name}; heap frozen and each figure collected after, "
-                    "as served; baseline: laid out by the constrained layout engine, zlib 6",
+                    baseline,
+                    f"{what}, {repeat} charts each of another unit or week; heap frozen and "
+                    "each figure collected after, as served; baseline: matplotlib alone (its "
+                    "canvas, its constrained layout engine, zlib 6)",
                 )
             )
     finally:
@@ -533,22 +570,28 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
     with tempfile.TemporaryDirectory() as empty:
         plain = Path(empty) / "plain.conf.py"
         plain.write_text("")
+        unit_urls = [
+            f"/api/v1/charts/units.png?period={w.key}&parent={p.id}" for _, w, p in unit_charts
+        ]
         served, unsettled = charts_served(
-            db_url, (ROOT / "gunicorn.conf.py", plain), url, admin_token(), requests
+            db_url, (ROOT / "gunicorn.conf.py", plain), unit_urls, admin_token(), requests
         )
     with tempfile.TemporaryDirectory() as empty:
         plain = Path(empty) / "plain.conf.py"
         plain.write_text("")
-        members_url = f"/api/v1/charts/members.png?period={week.key}&unit={unit.id}"
+        member_urls = [
+            f"/api/v1/charts/members.png?period={w.key}&unit={u.id}" for _, w, u in tall_charts
+        ]
         served_members, unsettled_members = charts_served(
-            db_url, (ROOT / "gunicorn.conf.py", plain), members_url, admin_token(), requests
+            db_url, (ROOT / "gunicorn.conf.py", plain), member_urls, admin_token(), requests
         )
     results.append(
         show(
             "member chart via gunicorn, a leader's, not cached",
             served_members,
             unsettled_members,
-            f"{requests} GETs one after another, 2 workers; baseline: workers started without "
+            f"{requests} GETs one after another of {len(member_urls)} charts in turn (30-40 "
+            "bars), 2 workers; baseline: workers started without "
             "gunicorn.conf.py, asked in turn with the same GETs",
         )
     )
@@ -557,21 +600,24 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
             "unit chart via gunicorn, not cached",
             served,
             unsettled,
-            f"{requests} GETs one after another, 2 workers; baseline: workers started without "
+            f"{requests} GETs one after another of {len(unit_urls)} charts in turn, 2 workers; "
+            "baseline: workers started without "
             "gunicorn.conf.py (no fonts warmed, no heap frozen), asked in turn with the same GETs",
         )
     )
 
 
 def charts_served(
-    db_url: str, configs: tuple[Path, ...], path: str, token: str, requests: int
+    db_url: str, configs: tuple[Path, ...], paths: list[str], token: str, requests: int
 ) -> list[dict]:
     """Latencies of full chart GETs, each on a connection of its own, through one gunicorn per
-    config, all running at once and asked in turn, so that each meets the machine as it is."""
+    config, all running at once and asked in turn, so that each meets the machine as it is.
+    The GETs go through ``paths`` in turn."""
     samples: list[list[float]] = [[] for _ in configs]
     with ExitStack() as stack:
         servers = [stack.enter_context(gunicorn(db_url, 2, config=c)) for c in configs]
-        for _ in range(requests):
+        for i in range(requests):
+            path = paths[i % len(paths)]
             for server, taken in zip(servers, samples, strict=True):
                 t0 = time.perf_counter()
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
@@ -618,7 +664,6 @@ def reminder_prefs() -> int:
 
 
 def bench_reminders(results: list) -> None:
-    from sqlalchemy import func
 
     from tracker.services.reminders import runs, selection
 
