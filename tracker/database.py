@@ -159,6 +159,9 @@ class Checkpointer:
 
     _running: dict[tuple[int, str], Checkpointer] = {}
     _lock = threading.Lock()
+    # Held while a checkpoint runs, and by a fork (``serving.in_child``) while it forks: a
+    # child never starts with SQLite's locks held by a thread it does not have.
+    checkpointing = threading.Lock()
 
     def __init__(self, engine: Engine, path: str, interval: float) -> None:
         self.engine = weakref.ref(engine)
@@ -167,6 +170,7 @@ class Checkpointer:
         self.stopped = threading.Event()
         self.last: tuple[int, int] | None = None  # pages in the log, and copied back, then
         self.thread = threading.Thread(target=self._run, name=f"checkpoint {path}", daemon=True)
+        self.thread.fork_safe = True  # see checkpointing
 
     @classmethod
     def ensure(cls, engine: Engine, path: str, interval: float) -> Checkpointer:
@@ -196,17 +200,26 @@ class Checkpointer:
             if self.engine() is None or not os.path.exists(self.path):
                 return
             try:
-                conn = sqlite3.connect(
-                    f"file:{self.path}?mode=rw", uri=True, isolation_level=None, timeout=1
-                )
-                try:
-                    _, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                finally:
-                    conn.close()
+                with Checkpointer.checkpointing:
+                    conn = sqlite3.connect(
+                        f"file:{self.path}?mode=rw", uri=True, isolation_level=None, timeout=1
+                    )
+                    try:
+                        _, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    finally:
+                        conn.close()
             except sqlite3.Error as e:  # e.g. the file replaced under it: try again later
                 log.debug("checkpoint of %s: %s", self.path, e)
                 continue
             self.last = (pages, copied)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=Checkpointer.checkpointing.acquire,
+        after_in_parent=Checkpointer.checkpointing.release,
+        after_in_child=Checkpointer.checkpointing.release,
+    )
 
 
 def _without_jit(engine) -> None:

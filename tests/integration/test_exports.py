@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import pytest
 from openpyxl import load_workbook
@@ -118,3 +119,29 @@ def test_a_members_export_names_nobody_below_target(client, org, who):
     names = {x["姓名"] for x in rows}
     assert "王二" not in names and "张书记" not in names
     assert {"李一", "赵三"} <= names
+
+
+def test_rankings_and_pdfs_are_written_in_a_child_process(client, org, monkeypatch):
+    """A whole organisation's ranking and a PDF's subset font take memory a worker would keep;
+    they are made in a forked child, whose errors still answer as they would in-process."""
+    from tracker import serving
+
+    pids = []
+    real = serving.in_child
+
+    def watched(work):
+        pids.append(real(os.getpid))
+        return real(work)
+
+    monkeypatch.setattr(serving, "in_child", watched)
+    put_week(org)
+    api = Api(client, org.admin)
+    assert api.get("/exports/members.xlsx", unit=org.party.id, period="2026-W47").status_code == 200
+    assert api.get("/exports/units.csv", parent=org.party.id, period="2026-W47").status_code == 200
+    pdf = api.get("/reviews/quarterly.pdf", unit=org.b1.id, quarter="2026-Q4")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    chart = api.get("/charts/units.pdf", parent=org.party.id, period="2026-W47")
+    assert chart.status_code == 200 and chart.data.startswith(b"%PDF")
+    refused = Api(client, org.m1).get("/reviews/quarterly.pdf", unit=org.b1.id, quarter="2026-Q4")
+    assert refused.status_code == 403  # raised in the child, answered by the worker
+    assert len(pids) == 5 and os.getpid() not in pids

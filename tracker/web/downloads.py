@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Response
 
+from tracker import serving
 from tracker.services import exports
 
 
@@ -29,7 +31,22 @@ def disposition(filename: str, *, attachment: bool = True) -> str:
 
 def send_table(table: exports.Table, fmt: str) -> Response:
     """A table as an XLSX or CSV attachment named by its title, never kept by a cache."""
-    response = Response(exports.render(table, fmt), mimetype=exports.FORMATS[fmt])
-    response.headers["Content-Disposition"] = disposition(f"{table.title}.{fmt}")
+    return _send(table.title, exports.render(table, fmt), fmt)
+
+
+def send_ranking(make: Callable[[], exports.Table], fmt: str) -> Response:
+    """A ranking's table, made and written in a child process (``serving.in_child``): a
+    leader's export of a whole organisation ranks every member, memory a worker would keep."""
+    title, data = serving.in_child(lambda: _written(make(), fmt))
+    return _send(title, data, fmt)
+
+
+def _written(table: exports.Table, fmt: str) -> tuple[str, bytes]:
+    return table.title, exports.render(table, fmt)
+
+
+def _send(title: str, data: bytes, fmt: str) -> Response:
+    response = Response(data, mimetype=exports.FORMATS[fmt])
+    response.headers["Content-Disposition"] = disposition(f"{title}.{fmt}")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,6 +9,7 @@ that subtree.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -91,7 +92,11 @@ def _send_chart(chart, fmt: str, name: str) -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(charts.render(chart, fmt), mimetype=charts.FORMATS[fmt])
+        if fmt == "pdf":  # fontTools subsets the CJK font: memory a worker would keep
+            data = serving.in_child(partial(charts.render, chart, fmt))
+        else:
+            data = charts.render(chart, fmt)
+        response = Response(data, mimetype=charts.FORMATS[fmt])
         response.headers["Content-Disposition"] = downloads.disposition(
             f"{name}.{fmt}", attachment=bool(request.args.get("download"))
         )
@@ -156,7 +161,8 @@ def export_members(fmt: str):
     fmt = _format(fmt, exports.FORMATS)
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
     unit = params.parse_unit(request.args.get("unit"), lambda: access.default_unit(current_user))
-    return downloads.send_table(exports.member_table(current_user, period, unit), fmt)
+    viewer = current_user._get_current_object()
+    return downloads.send_ranking(partial(exports.member_table, viewer, period, unit), fmt)
 
 
 @_routes(EXPORT_ROUTES, "/units.<fmt>")
@@ -166,7 +172,8 @@ def export_units(fmt: str):
     period = params.parse_period(request.args.get("period"), request.args.get("date"))
     parent = params.parse_unit(request.args.get("parent"), org.root_unit, name="parent")
     metric = params.parse_metric(request.args.get("metric"))
-    return downloads.send_table(exports.unit_table(current_user, period, parent, metric), fmt)
+    viewer = current_user._get_current_object()
+    return downloads.send_ranking(partial(exports.unit_table, viewer, period, parent, metric), fmt)
 
 
 def _review_args():
@@ -208,15 +215,24 @@ def quarterly_review():
 @bp.get("/review/quarterly.pdf")
 @bp.get("/api/v1/reviews/quarterly.pdf")
 def quarterly_review_pdf():
-    # Loaded on first use: matplotlib's PDF backend and the review's layout hold about 10 MB
-    # that a worker which never writes a review need not.
-    from tracker.charts import review_pdf
-
     unit, quarter = _review_args()
-    r = review.build(current_user, unit, quarter, public=request.args.get("audience") == "public")
-    trend = charts.unit_trend(unit, quarter.end, review.trend_weeks(quarter))
-    response = Response(review_pdf.render_review(r, trend, _stamp()), mimetype="application/pdf")
-    serving.collect_when_sent(response)
+    viewer, public, stamp = (
+        current_user._get_current_object(),
+        request.args.get("audience") == "public",
+        _stamp(),
+    )
+
+    def pdf() -> bytes:
+        # In a child process: the whole roster ranked and the CJK font subset take memory
+        # that a worker would keep (serving.in_child). matplotlib's PDF backend and the
+        # review's layout (about 10 MB) are loaded there too, not in the worker.
+        from tracker.charts import review_pdf
+
+        r = review.build(viewer, unit, quarter, public=public)
+        trend = charts.unit_trend(unit, quarter.end, review.trend_weeks(quarter))
+        return review_pdf.render_review(r, trend, stamp)
+
+    response = Response(serving.in_child(pdf), mimetype="application/pdf")
     name = f"{unit.name}-{quarter.key}-季度学习讲评.pdf"
     response.headers["Content-Disposition"] = downloads.disposition(name)
     response.headers["Cache-Control"] = "private, no-store"
