@@ -10,6 +10,7 @@ import pickle
 import threading
 import traceback
 from collections.abc import Callable
+from functools import cache
 from typing import TypeVar
 
 from flask import Response
@@ -38,6 +39,7 @@ def settle() -> None:
         draw.warm()
     except fonts.FontMissing as e:
         log.warning("charts cannot be drawn: %s", e)
+    malloc_trim()  # ctypes loaded now, with the rest of what is frozen
     gc.collect()
     gc.freeze()
 
@@ -53,7 +55,8 @@ def resident_mb() -> float:
 
 
 def collect_when_sent(response: Response) -> Response:
-    """Have a full collection run once ``response`` has gone out (at the WSGI ``close``).
+    """Have a full collection run once ``response`` has gone out (at the WSGI ``close``), and
+    the heap's free pages handed back to the system.
 
     A drawn figure is a web of reference cycles: some 12,000 objects, 190 of whose texts hold
     the renderer and its picture (10 MB for a board drawn at 150 dpi). The collector's own
@@ -61,9 +64,32 @@ def collect_when_sent(response: Response) -> Response:
     stood 81 MB above where it started, one that collected after each 14 MB. The collection
     walks what requests left, not the frozen rest (``settle``): 8-10 ms, once the client has
     its answer.
+
+    The pictures freed then are large blocks which glibc's allocator gives from its heap once
+    it has seen one freed (its mapping threshold rises), and pages freed inside the heap stay
+    resident. ``malloc_trim`` returns them (0.1-0.2 ms): a worker that had drawn the day's
+    charts at a province 146 → 136 MB, its charts no slower.
     """
-    response.call_on_close(gc.collect)
+    response.call_on_close(_collect_and_trim)
     return response
+
+
+def _collect_and_trim() -> None:
+    gc.collect()
+    trim = malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``; None on a C library without it."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 class ChildFailed(RuntimeError):

@@ -162,3 +162,15 @@ def test_board_pages_offer_chart_and_table_downloads_that_work(client, org):
             fmts.add(fmt)
         assert fmts == set(expected)
         assert any(link.startswith(chart) for link in links)
+
+
+def test_a_sent_chart_hands_its_freed_pages_back(client, org, monkeypatch):
+    from tracker import serving
+
+    assert serving.malloc_trim() is not None  # glibc, as on the servers run
+    trims = []
+    monkeypatch.setattr(serving, "malloc_trim", lambda: trims.append)
+    put_week(org)
+    login(client, "admin")
+    client.get("/charts/units.png", query_string=args(org), buffered=True).close()
+    assert trims == [0]
