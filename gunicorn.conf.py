@@ -25,9 +25,9 @@ def post_worker_init(worker) -> None:
 
 # A worker whose resident memory has grown past this (MB) by the end of a response finishes
 # and is replaced by a fresh one, as uWSGI's reload-on-rss does. A worker settles at about
-# 120 MB and stays near 150 MB serving boards, charts and reports; an export of a whole
-# province or a review's PDF leaves it 50-100 MB above that (freed, but scattered through
-# the heap), which only a new process gives back. 0 turns the ceiling off.
+# 120 MB and stays under 140 MB serving boards, charts, reports, exports and reviews (the
+# last two are made in a child process: serving.in_child); the ceiling is the backstop for
+# whatever else leaves memory behind, which only a new process gives back. 0 turns it off.
 MAX_RSS_MB = int(os.environ.get("TRACKER_WORKER_MAX_RSS_MB", "200"))
 
 
