@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import pickle
+import signal
 import threading
 import traceback
 from collections.abc import Callable
@@ -107,8 +108,9 @@ def in_child(work: Callable[[], T]) -> T:
     For the few requests that take a lot of memory at once: a leader's export of a whole
     organisation ranks every member (at 100,000 members, +130 MB) and a review's PDF
     subsets the CJK font (+50 to +78 MB). Memory freed in a worker stays resident, scattered
-    through its heap; a child's goes back to the system when it exits. A fork costs a few
-    milliseconds: it shares the worker's pages until either writes to them.
+    through its heap; a child's goes back to the system when it exits. A child that does
+    nothing takes 10-20 ms (the fork, and the child's own connection); it shares the
+    worker's pages until either writes to them.
 
     The child opens its own database connections and never uses the worker's: the objects
     the request had loaded move to a fresh session of the child's (those with changes not yet
@@ -146,9 +148,16 @@ def in_child(work: Callable[[], T]) -> T:
     raise ChildFailed(outcome[1])
 
 
+# A child still running after this long is ended by the system (SIGALRM's default action),
+# so that none outlives a worker that the server's own timeout (120 s) has replaced.
+CHILD_SECONDS = 600
+
+
 def _run_in_child(work: Callable, read_end: int, write_end: int) -> None:  # pragma: no cover
     status = 1
     try:
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(CHILD_SECONDS)
         os.close(read_end)
         _own_connections()
         try:

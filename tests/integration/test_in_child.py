@@ -125,3 +125,13 @@ def test_a_fork_waits_for_a_checkpoint_under_way():
     started = serving.in_child(time.monotonic)
     thread.join()
     assert started >= released[0]
+
+
+def test_a_child_that_runs_too_long_is_ended(monkeypatch):
+    import time
+
+    monkeypatch.setattr(serving, "CHILD_SECONDS", 1)
+    started = time.monotonic()
+    with pytest.raises(serving.ChildFailed, match="without an answer"):
+        serving.in_child(lambda: time.sleep(30))
+    assert time.monotonic() - started < 10

@@ -46,7 +46,7 @@ def _written(table: exports.Table, fmt: str) -> tuple[str, bytes]:
 
 
 def _send(title: str, data: bytes, fmt: str) -> Response:
-    response = Response(data, mimetype=exports.FORMATS[fmt])
+    response = serving.collect_when_sent(Response(data, mimetype=exports.FORMATS[fmt]))
     response.headers["Content-Disposition"] = disposition(f"{title}.{fmt}")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -232,7 +232,9 @@ def quarterly_review_pdf():
         trend = charts.unit_trend(unit, quarter.end, review.trend_weeks(quarter))
         return review_pdf.render_review(r, trend, stamp)
 
-    response = Response(serving.in_child(pdf), mimetype="application/pdf")
+    response = serving.collect_when_sent(
+        Response(serving.in_child(pdf), mimetype="application/pdf")
+    )
     name = f"{unit.name}-{quarter.key}-季度学习讲评.pdf"
     response.headers["Content-Disposition"] = downloads.disposition(name)
     response.headers["Cache-Control"] = "private, no-store"
