@@ -6,13 +6,13 @@ nothing and the 通报 goes out as text only.
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from tracker import serving
 from tracker.domain.periods import Period
 from tracker.extensions import db
 from tracker.models import Unit
@@ -76,12 +76,13 @@ def export_week(period: Period) -> list[Path]:
     province has some 600 such parents, and 150 of their charts left a process 30 MB larger
     otherwise (its peak 44 MB higher). With the scheduler's heap frozen at its start
     (``serving.settle``) a collection walks only what the chart left: the 150 charts took
-    14.5 s instead of 17.4."""
+    14.5 s instead of 17.4. The pages the pictures freed are then handed back: 100 charts
+    left the scheduler at 126 MB instead of 152."""
     files = []
     for unit in parents_to_export():
         if (path := unit_chart_file(period, unit)) is not None:
             files.append(path)
-        gc.collect()
+        serving.collect_and_trim()
     return files
 
 
