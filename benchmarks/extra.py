@@ -567,23 +567,19 @@ def bench_charts(db_url: str, results: list, repeat: int, requests: int) -> None
         )
     )
     db.session.rollback()  # end this process's read snapshot before the server's turn
+    unit_urls = [
+        f"/api/v1/charts/units.png?period={w.key}&parent={p.id}" for _, w, p in unit_charts
+    ]
+    member_urls = [
+        f"/api/v1/charts/members.png?period={w.key}&unit={u.id}" for _, w, u in tall_charts
+    ]
     with tempfile.TemporaryDirectory() as empty:
         plain = Path(empty) / "plain.conf.py"
         plain.write_text("")
-        unit_urls = [
-            f"/api/v1/charts/units.png?period={w.key}&parent={p.id}" for _, w, p in unit_charts
-        ]
-        served, unsettled = charts_served(
-            db_url, (ROOT / "gunicorn.conf.py", plain), unit_urls, admin_token(), requests
-        )
-    with tempfile.TemporaryDirectory() as empty:
-        plain = Path(empty) / "plain.conf.py"
-        plain.write_text("")
-        member_urls = [
-            f"/api/v1/charts/members.png?period={w.key}&unit={u.id}" for _, w, u in tall_charts
-        ]
+        configs = (ROOT / "gunicorn.conf.py", plain)
+        served, unsettled = charts_served(db_url, configs, unit_urls, admin_token(), requests)
         served_members, unsettled_members = charts_served(
-            db_url, (ROOT / "gunicorn.conf.py", plain), member_urls, admin_token(), requests
+            db_url, configs, member_urls, admin_token(), requests
         )
     results.append(
         show(
