@@ -160,7 +160,11 @@ def _run_in_child(work: Callable, read_end: int, write_end: int) -> None:  # pra
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.alarm(CHILD_SECONDS)
         os.close(read_end)
-        _own_connections()
+        from flask import has_app_context
+
+        database = has_app_context()  # outside the app, no database to keep apart
+        if database:
+            _own_connections()
         try:
             payload = pickle.dumps(("ok", work()), pickle.HIGHEST_PROTOCOL)
             status = 0
@@ -171,7 +175,8 @@ def _run_in_child(work: Callable, read_end: int, write_end: int) -> None:  # pra
             except Exception:  # a class pickle cannot find again, or what it holds
                 payload = pickle.dumps(("failed", traceback.format_exc()))
         finally:
-            _close_own_connections()
+            if database:
+                _close_own_connections()
         with open(write_end, "wb") as pipe:
             pipe.write(payload)
     except BaseException:
@@ -182,12 +187,7 @@ def _run_in_child(work: Callable, read_end: int, write_end: int) -> None:  # pra
 
 def _own_connections() -> None:
     """In a child: fresh connection pools and a fresh session, the worker's left untouched."""
-    from flask import has_app_context
-
     from .extensions import db
-
-    if not has_app_context():
-        return
 
     registry = db.session.registry
     loaded = []
@@ -207,12 +207,7 @@ def _own_connections() -> None:
 
 
 def _close_own_connections() -> None:
-    from flask import has_app_context
-
     from .extensions import db
-
-    if not has_app_context():
-        return
 
     db.session.remove()
     for engine in db.engines.values():
