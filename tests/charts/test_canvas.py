@@ -91,6 +91,34 @@ def test_a_chart_png_is_opaque_rgb_without_the_software_stamp(org, week):
     assert picture.size[0] == 9 * 150  # nine inches at 150 dpi
 
 
+def test_a_chart_png_holds_exactly_the_pixels_drawn(org, week):
+    """Written unfiltered by pypng, the picture decodes to the canvas's own pixels."""
+    from tracker import charts
+
+    chart = charts.member_chart(org.admin, week, org.party, 1)
+    buf = io.BytesIO()
+    with matplotlib.rc_context(fonts.rc()):
+        fig = draw.figure(chart)
+        fig.savefig(buf, format="png", dpi=150, metadata=draw.METADATA["png"])
+        drawn = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    decoded = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+    assert decoded.shape == drawn.shape and decoded.dtype == np.uint8
+    assert np.array_equal(decoded, drawn)
+    assert len(np.unique(drawn.reshape(-1, 3), axis=0)) > 50  # a real chart, not a blank
+
+
+def test_a_picture_with_text_to_stamp_is_written_as_matplotlib_writes_it(tmp_path):
+    path = tmp_path / "stamped.png"
+    with matplotlib.rc_context(fonts.rc()):
+        fig = Figure(figsize=(2, 1))
+        canvas.Canvas(fig)
+        fig.text(0.5, 0.5, "盖章")
+        fig.savefig(path, format="png", metadata={"Title": "学习积分"})
+    with Image.open(path) as picture:
+        assert picture.info["Title"] == "学习积分"
+        assert picture.info["Software"].startswith("Matplotlib")
+
+
 def test_a_transparent_picture_keeps_its_alpha():
     buf = io.BytesIO()
     with matplotlib.rc_context(fonts.rc()):
