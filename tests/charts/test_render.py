@@ -185,10 +185,8 @@ def test_an_empty_board_draws_its_message_without_warnings(org):
             assert "本期暂无数据" in set(draw.texts(chart))
 
 
-def test_a_short_bars_number_stays_clear_of_its_rank():
-    """A member with no points, or a bar thinner than its rank, still shows rank and number
-    side by side: the number moves past the rank instead of being printed over it."""
-    values = [480.0, 300.0, 120.0, 4.0, 0.0, 0.0]
+def leaders_chart(values: list[float], target: float) -> data.BarChart:
+    """A leader's member chart of members with these points, the first three the top three."""
     bars = [
         data.Bar(
             label=f"党员{i}",
@@ -197,22 +195,52 @@ def test_a_short_bars_number_stays_clear_of_its_rank():
             text=f"{v:.0f}",
             rank=i + 1,
             top3=i < 3,
-            below=v < 100,
+            below=v < target,
         )
         for i, v in enumerate(values)
     ]
-    chart = data.BarChart(
+    return data.BarChart(
         kind="members",
         heading="测试",
         period_key="2026-W47",
         period_span="11-16 至 11-22",
         value_label="积分",
         percent=False,
-        target=100.0,
-        target_text="达标线 100 分",
+        target=target,
+        target_text=f"达标线 {target:.0f} 分",
         leader=True,
         bars=bars,
     )
+
+
+def test_each_bar_is_drawn_its_length_and_those_below_target_hatched():
+    values = [480.0, 300.0, 120.0, 4.0, 0.0, 90.0]
+    fig = draw.figure(leaders_chart(values, 100.0))
+    ax = fig.axes[0]
+    by_gid = {c.get_gid(): c for c in ax.collections}
+    drawn_bars = {}
+    for gid in ("bars", "bars-below"):
+        for path in by_gid[gid].get_paths():
+            (x0, y0), (x1, y1) = path.vertices.min(axis=0), path.vertices.max(axis=0)
+            drawn_bars[round((y0 + y1) / 2)] = (gid, x0, x1, y1 - y0)
+    assert sorted(drawn_bars) == list(range(len(values)))
+    for y, v in enumerate(values):
+        gid, x0, x1, height = drawn_bars[y]
+        assert (x0, x1) == (0, v) and height == pytest.approx(0.68)
+        assert gid == ("bars-below" if v < 100 else "bars")
+    below = by_gid["bars-below"]
+    assert below.get_hatch() == "///"
+    assert matplotlib.colors.same_color(below.get_edgecolor(), draw.AMBER)
+    colours = by_gid["bars"].get_facecolor()
+    assert [matplotlib.colors.to_hex(c) for c in colours] == [draw.RED, draw.RED, draw.RED]
+
+
+def test_a_short_bars_number_stays_clear_of_its_rank():
+    """A member with no points, or a bar thinner than its rank, still shows rank and number
+    side by side: the number moves past the rank instead of being printed over it."""
+    values = [480.0, 300.0, 120.0, 4.0, 0.0, 0.0]
+    chart = leaders_chart(values, 100.0)
+    bars = chart.bars
     with drawn(chart) as (fig, renderer):
         ax = fig.axes[0]
         frame = fig.bbox

