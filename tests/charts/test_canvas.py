@@ -129,3 +129,17 @@ def test_a_transparent_picture_keeps_its_alpha():
     picture = Image.open(io.BytesIO(buf.getvalue()))
     assert picture.mode == "RGBA"
     assert np.asarray(picture)[0, 0, 3] == 0
+
+
+def test_each_draw_finds_its_fonts_again():
+    """The renderer keeps a font's files for one draw only: drawn again under other rcParams,
+    a text takes the font they now name."""
+    fig = Figure(figsize=(2, 1))
+    canvas.Canvas(fig)
+    fig.text(0.1, 0.5, "Agp 2026", fontsize=14)  # the generic family, resolved when drawn
+    pictures = []
+    for family in (["DejaVu Sans"], [fonts.cjk_font().family]):
+        with matplotlib.rc_context({"font.sans-serif": family}):
+            fig.canvas.draw()
+            pictures.append(np.asarray(fig.canvas.buffer_rgba()).copy())
+    assert not np.array_equal(pictures[0], pictures[1])

@@ -28,7 +28,7 @@ import numpy as np
 import png
 from matplotlib import cbook
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-from matplotlib.font_manager import fontManager
+from matplotlib.font_manager import fontManager, get_font
 from PIL import Image
 
 KEPT_BYTES = 4 * 1024 * 1024  # bitmaps of a few thousand strings
@@ -83,9 +83,53 @@ class Kept:
 kept = Kept(KEPT_BYTES)
 
 
+# A text's font metrics for its line height, as matplotlib's Text finds them when the renderer
+# gives none: the OS/2 table's typographic metrics, else the hhea table's.
+HEIGHT_TABLES = (
+    ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+    ("hhea", "lineGap", "ascent", "descent"),
+)
+
+
 class Renderer(RendererAgg):
+    """Agg, with text laid out once (``kept``), and each font's files and height metrics
+    looked up once a draw rather than for every text: a leader's chart asks for them some
+    500 times, and each lookup reads rcParams and builds a key."""
+
+    def __init__(self, width, height, dpi):
+        super().__init__(width, height, dpi)
+        self._fonts: dict = {}  # FontProperties → its font files, during one draw
+        self._heights: dict = {}  # FontProperties → (ascent, descent, line gap), likewise
+
+    def clear(self):
+        super().clear()  # a draw starts: rcParams may have changed since the last one
+        self._fonts.clear()
+        self._heights.clear()
+
+    def _font_paths(self, prop) -> tuple:
+        paths = self._fonts.get(prop)
+        if paths is None:
+            paths = self._fonts[prop] = tuple(fontManager._find_fonts_by_props(prop))
+        return paths
+
+    def _get_font_height_metrics(self, prop):
+        # (matplotlib's Text asks a renderer for these first, and computes them itself if not)
+        metrics = self._heights.get(prop)
+        if metrics is None:
+            metrics = None, None, None
+            font = get_font(self._font_paths(prop))
+            for table_name, gap, ascent, descent in HEIGHT_TABLES:
+                table = font.get_sfnt_table(table_name)
+                if table is not None:
+                    em = font.get_sfnt_table("head")["unitsPerEm"]
+                    scale = prop.get_size_in_points() * self.dpi / 72 / em
+                    metrics = table[ascent] * scale, -table[descent] * scale, table[gap] * scale
+                    break
+            self._heights[prop] = metrics
+        return metrics
+
     def _laid(self, s: str, prop) -> Laid:
-        paths = tuple(fontManager._find_fonts_by_props(prop))
+        paths = self._font_paths(prop)
         key = (
             s,
             paths,
@@ -97,7 +141,9 @@ class Renderer(RendererAgg):
         )
         laid = kept.get(key)
         if laid is None:
-            font = self._prepare_font(prop)
+            font = get_font(paths)  # as RendererAgg._prepare_font, with the files found
+            font.clear()
+            font.set_size(prop.get_size_in_points(), self.dpi)
             font.set_text(s, 0.0, flags=get_hinting_flag())
             w, h = font.get_width_height()
             font.draw_glyphs_to_bitmap(antialiased=True)
