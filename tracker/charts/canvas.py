@@ -199,9 +199,11 @@ class Canvas(FigureCanvasAgg):
             return super().print_png(filename_or_obj, metadata=metadata, pil_kwargs=pil_kwargs)
         FigureCanvasAgg.draw(self)
         w, h = self.get_width_height(physical=True)
-        # Pillow drops the alpha channel about three times as fast as numpy's strided copy.
+        # Pillow's raw encoder drops the alpha channel in one pass, several times as fast as
+        # numpy's strided copy.
         picture = Image.frombuffer("RGBA", (w, h), self.buffer_rgba(), "raw", "RGBA", 0, 1)
-        rows = np.asarray(picture.convert("RGB")).reshape(h, w * 3)
+        pixels = memoryview(picture.tobytes("raw", "RGB"))
+        rows = (pixels[y * w * 3 : (y + 1) * w * 3] for y in range(h))
         per_metre = round(self.figure.dpi / 0.0254)
         writer = png.Writer(
             w,
