@@ -14,6 +14,7 @@ import pytest
 
 from tracker import charts
 from tracker.charts import data, draw, fonts, review_pdf
+from tracker.charts.rows import RowTexts
 from tracker.services import review
 
 
@@ -120,6 +121,9 @@ def text_boxes(chart):
             if t.get_visible() and t.get_text().strip() and id(t) not in hidden
         ]
         boxes = {t.get_text(): t.get_window_extent(renderer) for t in texts}
+        for rows in fig.findobj(RowTexts):  # the bars' ranks and numbers
+            for k, (text, box) in enumerate(rows.extents(renderer)):
+                boxes[f"{text} ({rows.get_gid()} {k + 1})"] = box
         return boxes, fig.bbox, fig.axes[0].get_window_extent(renderer)
 
 
@@ -242,18 +246,18 @@ def test_a_short_bars_number_stays_clear_of_its_rank():
     chart = leaders_chart(values, 100.0)
     bars = chart.bars
     with drawn(chart) as (fig, renderer):
-        ax = fig.axes[0]
         frame = fig.bbox
-        drawn_in = [t for t in ax.texts if t.get_gid() != "bar-label"]  # not the names
-        pairs = list(zip(drawn_in[0::2], drawn_in[1::2], strict=True))  # rank, number
-        assert len(pairs) == len(bars)
-        for i, (bar, (rank, number)) in enumerate(zip(bars, pairs, strict=True)):
-            assert rank.get_text() == str(bar.rank) and bar.text in number.get_text()
-            r, n = rank.get_window_extent(renderer), number.get_window_extent(renderer)
-            assert r.x1 <= n.x0, f"row {i + 1}: the number {number.get_text()!r} covers its rank"
+        by_gid = {a.get_gid(): a for a in fig.findobj(RowTexts)}
+        ranks = by_gid["bar-ranks"].extents(renderer)
+        numbers = by_gid["bar-numbers"].extents(renderer)
+        assert len(ranks) == len(numbers) == len(bars)
+        colours = [cell.color for cell in by_gid["bar-ranks"].cells]
+        for i, (bar, (rank, r), (number, n)) in enumerate(zip(bars, ranks, numbers, strict=True)):
+            assert rank == str(bar.rank) and bar.text in number
+            assert r.x1 <= n.x0, f"row {i + 1}: the number {number!r} covers its rank"
             assert n.x1 <= frame.x1 + 1, f"row {i + 1}: the number leaves the picture"
             if bar.value == 0:
-                assert rank.get_color() != "white"
+                assert colours[i] != "white"
 
 
 def test_a_worker_opens_the_charts_fonts_and_freezes_its_heap_before_its_first_request(org, week):

@@ -91,6 +91,16 @@ HEIGHT_TABLES = (
 )
 
 
+def height_metrics(font, size: float, pixels_per_point: float) -> tuple:
+    """(ascent, descent, line gap) in pixels of ``font`` at ``size`` points, or Nones."""
+    for table_name, gap, ascent, descent in HEIGHT_TABLES:
+        table = font.get_sfnt_table(table_name)
+        if table is not None:
+            scale = size * pixels_per_point / font.get_sfnt_table("head")["unitsPerEm"]
+            return table[ascent] * scale, -table[descent] * scale, table[gap] * scale
+    return None, None, None
+
+
 class Renderer(RendererAgg):
     """Agg, with text laid out once (``kept``), and each font's files and height metrics
     looked up once a draw rather than for every text: a leader's chart asks for them some
@@ -116,15 +126,8 @@ class Renderer(RendererAgg):
         # (matplotlib's Text asks a renderer for these first, and computes them itself if not)
         metrics = self._heights.get(prop)
         if metrics is None:
-            metrics = None, None, None
             font = get_font(self._font_paths(prop))
-            for table_name, gap, ascent, descent in HEIGHT_TABLES:
-                table = font.get_sfnt_table(table_name)
-                if table is not None:
-                    em = font.get_sfnt_table("head")["unitsPerEm"]
-                    scale = prop.get_size_in_points() * self.dpi / 72 / em
-                    metrics = table[ascent] * scale, -table[descent] * scale, table[gap] * scale
-                    break
+            metrics = height_metrics(font, prop.get_size_in_points(), self.dpi / 72)
             self._heights[prop] = metrics
         return metrics
 

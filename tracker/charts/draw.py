@@ -16,6 +16,7 @@ from matplotlib.transforms import ScaledTranslation
 from . import fonts
 from .canvas import Canvas
 from .data import MOTTO, Bar, BarChart, TrendChart
+from .rows import Cell, RowTexts
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 RED = "#c0392b"
@@ -150,6 +151,8 @@ def texts(chart: BarChart | TrendChart) -> Iterator[str]:
         for text in fig.findobj(matplotlib.text.Text):
             if text.get_visible() and text.get_text():
                 yield text.get_text()
+        for rows in fig.findobj(RowTexts):
+            yield from (cell.text for cell in rows.cells if cell.text)
 
 
 def _rank_text(bar) -> str:
@@ -265,28 +268,38 @@ def bar_figure(chart: BarChart) -> Figure:
     # number can be put clear of its rank.
     left = max([text_inches(t, fontsize) for t in labels] + [0.3]) + 14 / 72 + PAD
     right, starts, rank_ends = _bar_numbers(chart, fig.get_figwidth() - left, span, fontsize - 1)
-    for y, b, start, rank_end in zip(ys, chart.bars, starts, rank_ends, strict=True):
-        ax.text(
-            top * 0.008,
-            y,
-            _rank_text(b),
-            va="center",
+    # Each bar's rank inside it, and its number past it on a white box: two artists, one for
+    # the ranks and one for the numbers, where a Text for each cost a third of a tall chart.
+    ax.add_artist(
+        RowTexts(
+            [
+                Cell(
+                    top * 0.008,
+                    y,
+                    _rank_text(b),
+                    # white on a top-three bar; a bar too short to hold its rank leaves it on white
+                    "white" if b.top3 and b.value >= rank_end else INK,
+                )
+                for y, b, rank_end in zip(ys, chart.bars, rank_ends, strict=True)
+            ],
             fontsize=fontsize - 1,
             fontweight="bold",
-            # white on a top-three bar; a bar too short to hold its rank leaves it on white
-            color="white" if b.top3 and b.value >= rank_end else INK,
             zorder=3,
+            gid="bar-ranks",
         )
-        ax.text(
-            start,
-            y,
-            _number_text(b),
-            va="center",
+    )
+    ax.add_artist(
+        RowTexts(
+            [
+                Cell(start, y, _number_text(b), RED if b.top3 else INK)
+                for y, b, start in zip(ys, chart.bars, starts, strict=True)
+            ],
             fontsize=fontsize - 1,
-            color=RED if b.top3 else INK,
+            box=("white", 0.75, 0.6),
             zorder=5,
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.6},
+            gid="bar-numbers",
         )
+    )
     handles = [
         Patch(color=RED, label="前三名 ★"),
         Patch(color=PALE, label="其他单位" if chart.kind == "units" else "其他党员"),
