@@ -221,22 +221,29 @@ def test_each_bar_is_drawn_its_length_and_those_below_target_hatched():
     values = [480.0, 300.0, 120.0, 4.0, 0.0, 90.0]
     fig = draw.figure(leaders_chart(values, 100.0))
     ax = fig.axes[0]
-    by_gid = {c.get_gid(): c for c in ax.collections}
-    drawn_bars = {}
-    for gid in ("bars", "bars-below"):
-        for path in by_gid[gid].get_paths():
-            (x0, y0), (x1, y1) = path.vertices.min(axis=0), path.vertices.max(axis=0)
-            drawn_bars[round((y0 + y1) / 2)] = (gid, x0, x1, y1 - y0)
+    (bars,) = [c for c in ax.collections if c.get_gid() == "bars"]
+    (below,) = [p for p in ax.patches if p.get_gid() == "bars-below"]
+
+    def spans(polygons) -> dict[int, tuple]:
+        """Each rectangle's row, and its ends and height, in data units."""
+        out = {}
+        for corners in polygons:
+            (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+            out[round((y0 + y1) / 2)] = (x0, x1, y1 - y0)
+        return out
+
+    drawn_bars = spans(path.vertices for path in bars.get_paths())
     assert sorted(drawn_bars) == list(range(len(values)))
     for y, v in enumerate(values):
-        gid, x0, x1, height = drawn_bars[y]
+        x0, x1, height = drawn_bars[y]
         assert (x0, x1) == (0, v) and height == pytest.approx(0.68)
-        assert gid == ("bars-below" if v < 100 else "bars")
-    below = by_gid["bars-below"]
-    assert below.get_hatch() == "///"
+    colours = [matplotlib.colors.to_hex(c) for c in bars.get_facecolor()]
+    assert colours == [draw.RED] * 3 + [draw.PALE] * 3
+    # One compound path outlines and hatches the bars below target, each exactly over its bar.
+    hatched = spans(below.get_path().to_polygons(closed_only=False))
+    assert hatched == {y: drawn_bars[y] for y, v in enumerate(values) if v < 100}
+    assert below.get_hatch() == "///" and below.get_facecolor()[3] == 0
     assert matplotlib.colors.same_color(below.get_edgecolor(), draw.AMBER)
-    colours = by_gid["bars"].get_facecolor()
-    assert [matplotlib.colors.to_hex(c) for c in colours] == [draw.RED, draw.RED, draw.RED]
 
 
 def test_a_short_bars_number_stays_clear_of_its_rank():

@@ -10,7 +10,8 @@ import matplotlib
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
 from matplotlib.transforms import ScaledTranslation
 
 from . import fonts
@@ -207,27 +208,37 @@ def bar_figure(chart: BarChart) -> Figure:
     fig = Figure(figsize=(9, 1.9 + row * n))
     ax = fig.subplots()
     ys = list(range(len(chart.bars)))
-    # The bars as two collections, plain and hatched (below target), where ``barh`` makes a
-    # patch for every bar, set up and drawn one by one: a 40-bar chart's bars cost about a
-    # tenth of what they did.
-    for below in (False, True):
-        rows = [(y, b) for y, b in zip(ys, chart.bars, strict=True) if b.below == below]
-        if not rows:
-            continue
-        ax.add_collection(
-            PolyCollection(
-                [
-                    [(0, y - 0.34), (b.value, y - 0.34), (b.value, y + 0.34), (0, y + 0.34)]
-                    for y, b in rows
-                ],
-                facecolors=[RED if b.top3 else PALE for _, b in rows],
-                edgecolors=AMBER if below else "none",
-                linewidths=1.2 if below else 0,
-                hatch="///" if below else None,
+    # The bars as one collection, where ``barh`` makes a patch for every bar, set up and drawn
+    # one by one; those below target are outlined and hatched by one compound path over them,
+    # as Agg hatches a path at a time (a collection of 30 hatched bars took 10 ms, the path
+    # takes 2, and the hatching is the same: its pattern is laid from the picture's corner).
+    boxes = [
+        [(0, y - 0.34), (b.value, y - 0.34), (b.value, y + 0.34), (0, y + 0.34)]
+        for y, b in zip(ys, chart.bars, strict=True)
+    ]
+    ax.add_collection(
+        PolyCollection(
+            boxes,
+            facecolors=[RED if b.top3 else PALE for b in chart.bars],
+            edgecolors="none",
+            linewidths=0,
+            zorder=2,
+            gid="bars",
+        ),
+        autolim=False,
+    )
+    below = [box for box, b in zip(boxes, chart.bars, strict=True) if b.below]
+    if below:
+        ax.add_patch(
+            PathPatch(
+                Path.make_compound_path(*(Path(box + [box[0]], closed=True) for box in below)),
+                facecolor="none",
+                edgecolor=AMBER,
+                linewidth=1.2,
+                hatch="///",
                 zorder=2,
-                gid="bars-below" if below else "bars",
-            ),
-            autolim=False,
+                gid="bars-below",
+            )
         )
     labels = []
     for b in chart.bars:
