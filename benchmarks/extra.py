@@ -153,18 +153,24 @@ def load(
     count: int,
     seconds: float,
     threads: int,
+    read: bool = False,
 ):
     """PUT today's total for distinct members from ``threads`` clients; stop at either limit.
 
     Each member writes their own report with their own token (``tokens``), or a leader writes
-    every member's with one token (``leader``, the member named in the query).
+    every member's with one token (``leader``, the member named in the query). With ``read``
+    each member GETs their own report of the day before instead (the same token lookup and
+    route, one report read, no write): what the same server and clients manage for a
+    request that writes nothing.
+    Returns the latencies (ms), the count per status, the wall time (s) and the CPU time (s)
+    this process spent making the requests.
     """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     queue = iter(members[:count])
     deadline = time.perf_counter() + seconds
-    day = TODAY.isoformat()
+    day, yesterday = TODAY.isoformat(), (TODAY - timedelta(days=1)).isoformat()
 
     def worker() -> None:
         rng = random.Random()
@@ -173,33 +179,37 @@ def load(
                 member_id = next(queue, None)
             if member_id is None:
                 return
-            body = json.dumps({"total": rng.randint(1, 40)})
-            if tokens is not None:
+            body = None if read else json.dumps({"total": rng.randint(1, 40)})
+            if read:
+                path, token = f"/api/v1/reports/{yesterday}", tokens[member_id]
+            elif tokens is not None:
                 path, token = f"/api/v1/reports/{day}", tokens[member_id]
             else:
                 path, token = f"/api/v1/reports/{day}?member={member_id}", leader
             t0 = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             conn.request(
-                "PUT",
+                "GET" if read else "PUT",
                 path,
                 body=body,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             )
-            status = conn.getresponse().status
+            response = conn.getresponse()
+            response.read()
+            status = response.status
             conn.close()
             elapsed = (time.perf_counter() - t0) * 1000
             with lock:
                 latencies.append(elapsed)
                 statuses[status] = statuses.get(status, 0) + 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    return latencies, statuses, time.perf_counter() - started
+    return latencies, statuses, time.perf_counter() - started, time.process_time() - cpu
 
 
 @contextmanager
@@ -269,7 +279,9 @@ def bench_writes(
     """Self-reports: members writing their own day with their own tokens, as the target
     means; then a leader's token writing many members' days (each such write also goes
     through the fair-play check for bursts of token writes). Distinct members each, so
-    every write adds a day."""
+    every write adds a day. First, the same members GET their report of the day before:
+    what the server and the clients, sharing the machine's cores, manage for a request that
+    writes nothing."""
     from tracker.domain.validation import ReportInput
     from tracker.services import reports
 
@@ -289,32 +301,49 @@ def bench_writes(
     db.session.rollback()  # end this process's read snapshot: it would hold back checkpoints
     served = f"{workers} workers" + (f" × {threads} threads" if threads > 1 else "")
     with gunicorn(url, workers, threads) as server:
-        for name, members_of, auth in (
-            (f"self-report PUT via gunicorn ({served})", own, {"tokens": tokens}),
+        for name, members_of, auth, baseline in (
+            # What the server and these clients manage when the request writes nothing: the
+            # same token lookup and route, one report read, no write transaction.
+            (
+                f"GET yesterday's report via gunicorn ({served})",
+                own,
+                {"tokens": tokens, "read": True},
+                "",
+            ),
+            (
+                f"self-report PUT via gunicorn ({served})",
+                own,
+                {"tokens": tokens},
+                "; baseline: in-process put of a member's own report",
+            ),
             (
                 f"PUT for members, a leader's token ({served})",
                 for_others,
                 {"leader": leader},
+                "; baseline: in-process put of a member's own report",
             ),
         ):
             cpu_before = cpu_seconds(server.pid)
-            latencies, statuses, wall = load(
+            latencies, statuses, wall, client = load(
                 server.port, members_of, **auth, count=count, seconds=seconds, threads=clients
             )
-            cpu = round((cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, len(latencies)), 2)
+            done = max(1, len(latencies))
+            cpu = round((cpu_seconds(server.pid) - cpu_before) * 1000 / done, 2)
+            client = round(client * 1000 / done, 2)
             figure = percentiles(latencies)
             rate = round(len(latencies) / wall, 1)
             figure["per_second"] = rate
             figure["requests"] = len(latencies)
             figure["statuses"] = statuses
             figure["worker_cpu_ms_per_request"] = cpu
+            figure["client_cpu_ms_per_request"] = client
             results.append(
                 show(
                     name,
                     figure,
-                    in_process,
+                    in_process if baseline else None,
                     f"{rate}/s over {len(latencies)} requests {statuses}, {cpu} ms of worker CPU "
-                    "each; baseline: in-process put of a member's own report",
+                    f"and {client} ms of the clients' each{baseline}",
                 )
             )
         worker_rss = [rss_mb(pid) for pid in worker_pids(server.pid)]
