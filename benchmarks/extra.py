@@ -227,7 +227,9 @@ def gunicorn(
     )
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            sys.executable,
+            "-m",
+            "gunicorn",
             "-c",
             str(config),
             "-w",
