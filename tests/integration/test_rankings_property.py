@@ -393,6 +393,43 @@ def test_slices_reach_members_with_deductions_past_those_without_points(
     assert negative == 4 + 3  # every deduction at the root, three of them in the branch
 
 
+@pytest.mark.parametrize("scan", [False, True], ids=["in-subtree", "by-id"])
+def test_members_who_left_before_the_period_are_passed_over_and_those_who_left_in_it_kept(
+    ctx, monkeypatch, scan
+):
+    """Members without points who left the day before a period, on its first day or during
+    it: only the first are off its board, whichever way members without points are found."""
+    monkeypatch.setattr(standings, "SMALL_ROSTER", 0)
+    monkeypatch.setattr(standings, "_scan_pays", lambda *_: standings.Scan(float(scan)))
+    monkeypatch.setattr(standings, "GAP_BATCH", 1)
+    monkeypatch.setattr(standings, "ID_WINDOW", 2)
+    wipe()
+    week = period_of("week", START + timedelta(days=14))
+    left_on = [week.start - timedelta(days=2), week.start - timedelta(days=1), week.start]
+    left_on += [week.start + timedelta(days=3), None]
+    with tx.write():
+        root = org.add_unit("根", "党组")
+        branch = org.add_unit("一支部", "支部", root)
+        admin = org.add_member("管理员", root, START - timedelta(days=400), is_admin=True)
+        members = [
+            org.add_member(f"党员{i}", branch, START, active_to=left_on[i % len(left_on)])
+            for i in range(15)
+        ]
+    for i in (4, 9, 14):  # never left: points in the week
+        report_service.put(admin, members[i], week.start + timedelta(days=1), ReportInput(total=i))
+    db.session.expire_all()
+    for unit in (root, branch):
+        board = rankings.member_board(period=week, unit=unit)
+        on_board = {s.member_id for s in board.standings}
+        gone = {m.id for m in members if m.active_to is not None and m.active_to < week.start}
+        assert gone and not gone & on_board
+        assert {m.id for m in members} - gone <= on_board
+        for viewer in [*members, admin]:
+            for limit, around in ((0, 1), (2, 2), (len(board.standings), 3)):
+                got = rankings.member_slice(week, unit, viewer.id, limit=limit, around=around)
+                expect_slice(board, viewer.id, got, limit, around)
+
+
 def test_roster_stats_are_kept_read_back_and_replaced_when_a_member_moves(org):
     """The stats computed on a first read are stored (one upsert over every unit), the next
     read is answered from the stored rows, and a move stores the new figures over them."""

@@ -160,9 +160,18 @@ def _gaps(below: bool, root: bool) -> str:
     return (
         f"SELECT z.member_id, {ASKED} FROM ({memberships} EXCEPT "
         f"SELECT member_id FROM subtree_points WHERE {RANGE} AND points <> 0 AND "
-        f"{_next(below, False, 'member_id')} ORDER BY 1 {desc} LIMIT ?) AS z "
-        f"ORDER BY z.member_id {desc}"
+        f"{_next(below, False, 'member_id')} EXCEPT {GONE}{_next(below, False, 'id')} "
+        f"ORDER BY 1 {desc} LIMIT ?) AS z ORDER BY z.member_id {desc}"
     )
+
+
+# Members who left before the period's first day: their memberships stay open and they hold
+# no points, so the merge passes over them here rather than asking about each (at the root of
+# a year of province data 296 of them lay among the 57 on the roster without points).
+GONE = (
+    "SELECT id FROM member INDEXED BY ix_member_ended "
+    "WHERE active_to IS NOT NULL AND active_to < ? AND "
+)
 
 
 GAPS = {(below, root): _gaps(below, root) for below in (True, False) for root in (True, False)}
@@ -303,11 +312,15 @@ def _zeros_by_gaps(
     between its first and last: larger steps overshot by more than they saved)."""
     found: list[tuple] = []
     where, roster, start, batch = _range(period, unit), _on_roster(period, unit), member_id, 0
+    first_day = sql_date(period.start)
     root = unit.parent_id is None
     paths = [] if root else list(rosters.path_range(unit))
     while True:
         batch = batch * 2 or min(count, GAP_BATCH)
-        rows = query(GAPS[(below, root)], [*roster, *where, start, *paths, *where, start, batch])
+        rows = query(
+            GAPS[(below, root)],
+            [*roster, *where, start, *paths, *where, start, first_day, start, batch],
+        )
         if _kept(rows, found, count):
             return found, False
         if len(rows) < batch:
