@@ -310,19 +310,14 @@ def bench_writes(
                 f"GET yesterday's report via gunicorn ({served})",
                 own,
                 {"tokens": tokens, "read": True},
-                "",
+                None,
             ),
-            (
-                f"self-report PUT via gunicorn ({served})",
-                own,
-                {"tokens": tokens},
-                "; baseline: in-process put of a member's own report",
-            ),
+            (f"self-report PUT via gunicorn ({served})", own, {"tokens": tokens}, in_process),
             (
                 f"PUT for members, a leader's token ({served})",
                 for_others,
                 {"leader": leader},
-                "; baseline: in-process put of a member's own report",
+                in_process,
             ),
         ):
             cpu_before = cpu_seconds(server.pid)
@@ -339,15 +334,13 @@ def bench_writes(
             figure["statuses"] = statuses
             figure["worker_cpu_ms_per_request"] = cpu
             figure["client_cpu_ms_per_request"] = client
-            results.append(
-                show(
-                    name,
-                    figure,
-                    in_process if baseline else None,
-                    f"{rate}/s over {len(latencies)} requests {statuses}, {cpu} ms of worker CPU "
-                    f"and {client} ms of the clients' each{baseline}",
-                )
+            note = (
+                f"{rate}/s over {len(latencies)} requests {statuses}, {cpu} ms of worker CPU "
+                f"and {client} ms of the clients' each"
             )
+            if baseline:
+                note += "; baseline: in-process put of a member's own report"
+            results.append(show(name, figure, baseline, note))
         worker_rss = [rss_mb(pid) for pid in worker_pids(server.pid)]
         master = rss_mb(server.pid)
     results.append(
